@@ -1,0 +1,32 @@
+# Thin targets: each one calls fdbench or pytest inside .venv, creating .venv when missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROFILE ?= default
+PYTEST_ARGS ?=
+
+.PHONY: setup bench quick test report microbench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+bench: $(STAMP)
+	$(BIN)/fdbench bench --profile $(PROFILE)
+
+quick: $(STAMP)
+	$(BIN)/fdbench bench --profile quick
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+report: $(STAMP)
+	$(BIN)/fdbench report $(RUN)
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,53 @@
+import random
+
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from .models import Fortune, World
+
+
+def query_count(request):
+    """The TechEmpower rule: 1..500, anything unparsable or below 1 counts as 1."""
+    try:
+        n = int(request.GET.get("queries", 1))
+    except ValueError:
+        return 1
+    return min(max(n, 1), 500)
+
+
+def random_worlds(n):
+    # Distinct ids, the same rule as the Flask app: one SELECT per row.
+    return [World.objects.get(id=i) for i in random.sample(range(1, 10001), n)]
+
+
+def json(request):
+    return JsonResponse({"message": "Hello, World!"})
+
+
+def plaintext(request):
+    return HttpResponse("Hello, World!", content_type="text/plain")
+
+
+def single_query(request):
+    return JsonResponse(random_worlds(1)[0].to_dict())
+
+
+def queries(request):
+    return JsonResponse([w.to_dict() for w in random_worlds(query_count(request))], safe=False)
+
+
+def fortunes(request):
+    rows = list(Fortune.objects.all())
+    rows.append(Fortune(id=0, message="Additional fortune added at request time."))
+    rows.sort(key=lambda f: f.message)
+    return render(request, "world/fortunes.html", {"fortunes": rows})
+
+
+def updates(request):
+    worlds = random_worlds(query_count(request))
+    with transaction.atomic():
+        for world in worlds:
+            world.randomnumber = random.randint(1, 10000)
+            world.save(update_fields=["randomnumber"])
+    return JsonResponse([w.to_dict() for w in worlds], safe=False)

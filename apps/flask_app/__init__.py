@@ -1,0 +1,21 @@
+"""The Flask reference app, written the way the Flask docs write one: an app factory,
+Flask-SQLAlchemy models, a blueprint of views and a Jinja2 template."""
+import os
+
+from flask import Flask
+
+from .models import db
+
+
+def create_app(database_url=None):
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url or os.environ["DATABASE_URL"]
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Several gunicorn workers write to one SQLite file: wait for the lock, don't fail.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    db.init_app(app)
+
+    from .views import bp
+
+    app.register_blueprint(bp)
+    return app

@@ -1,0 +1,2 @@
+class FdbenchError(Exception):
+    """A failure the user can act on: printed as one line, exit code 2, no traceback."""
