@@ -1,0 +1,2 @@
+"""Claims registry; importing this package registers every claim module listed below."""
+from .registry import CLAIMS, VERDICTS, Claim, Verdict, claim  # noqa: F401
