@@ -1,6 +1,6 @@
 import random
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
 from .models import Fortune, World, db
 
@@ -57,3 +57,15 @@ def updates():
     result = [w.to_dict() for w in worlds]  # before commit expires the rows
     db.session.commit()
     return jsonify(result)
+
+
+@bp.route("/form", methods=["GET", "POST"])
+def form():
+    """A small state-changing form, as the Flask tutorial writes one (no extensions)."""
+    if request.method == "POST":
+        message = request.form.get("message", "").strip()
+        if message and len(message) <= 200:
+            flash(f"You said: {message}")
+            return redirect(url_for("bench.form"))
+        flash("A message of 1 to 200 characters is required.")
+    return render_template("form.html")

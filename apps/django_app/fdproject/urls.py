@@ -1,4 +1,5 @@
-"""URL configuration for fdproject: the six benchmark endpoints."""
+"""URL configuration for fdproject: the six benchmark endpoints, a form and the admin."""
+from django.contrib import admin
 from django.urls import path
 
 from world import views
@@ -10,4 +11,6 @@ urlpatterns = [
     path("queries", views.queries),
     path("fortunes", views.fortunes),
     path("updates", views.updates),
+    path("form", views.form, name="form"),
+    path("admin/", admin.site.urls),
 ]

@@ -1,9 +1,11 @@
 import random
 
+from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
+from .forms import MessageForm
 from .models import Fortune, World
 
 
@@ -51,3 +53,15 @@ def updates(request):
             world.randomnumber = random.randint(1, 10000)
             world.save(update_fields=["randomnumber"])
     return JsonResponse([w.to_dict() for w in worlds], safe=False)
+
+
+def form(request):
+    """A small state-changing form, as the Django tutorial writes one."""
+    if request.method == "POST":
+        form = MessageForm(request.POST)
+        if form.is_valid():
+            messages.info(request, f"You said: {form.cleaned_data['message']}")
+            return redirect("form")
+    else:
+        form = MessageForm()
+    return render(request, "world/form.html", {"form": form})
