@@ -2,11 +2,14 @@
 code 2; `--debug` shows the traceback instead."""
 import signal
 import sys
+from pathlib import Path
 
 import click
+from rich.console import Console
 
 from . import db as dbmod
 from .errors import FdbenchError
+from .paths import RESULTS
 from .serve import APP_SPECS, WORKER_CLASSES, Server, ServeConfig
 
 DB_HELP = "sqlite (default), postgres, or a database URL; DATABASE_URL is honoured"
@@ -58,6 +61,52 @@ def serve(app, port, db, workers, worker_class, variant):
             click.echo("stopping", err=True)
             return
     raise FdbenchError(f"gunicorn exited with code {code}: {server.log_tail()}")
+
+
+@cli.command()
+@click.option("--profile", default="default", show_default=True, help="quick|default|full")
+@click.option("--apps", "targets", default=None, help="comma list: flask,django,django-stripped,baseline")
+@click.option("--scenarios", default=None, help="comma list of scenario names (scenarios/matrix.py)")
+@click.option("--db", default=None, help=DB_HELP)
+@click.option("--repeat", type=int, default=None, help="rounds (default: the profile's)")
+@click.option("--warmup", type=float, default=None, help="seconds discarded before each window")
+@click.option("--duration", type=float, default=None, help="seconds measured per trial")
+@click.option("--users", type=int, default=None, help="closed-loop connections")
+@click.option("--workers", type=int, default=None, help="gunicorn workers (default: one per server CPU)")
+@click.option("--worker-class", default="sync", show_default=True, help="|".join(WORKER_CLASSES))
+@click.option("--out", type=click.Path(file_okay=False), default=str(RESULTS), show_default=True)
+@click.option("--resume", type=click.Path(), default=None, help="finish the missing trials of RUN")
+def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, workers,
+          worker_class, out, resume):
+    """Run the benchmark matrix, store the run and print the summary."""
+    from .bench import bench as run_bench
+    from .plan import make_config
+    from .summary import ratios_table, table
+
+    cfg = make_config(profile, split(targets), split(scenarios), repeat, warmup, duration,
+                      users, workers, worker_class)
+    run = run_bench(cfg, dbmod.resolve_url(db), Path(out), resume)
+    console = Console()
+    console.print(table(run.trials()))
+    console.print(ratios_table(run.trials()))
+    console.print(f"run {run.meta['status']}: {run.path}")
+
+
+@cli.command()
+@click.option("--duration", type=float, default=5.0, show_default=True)
+@click.option("--users", type=int, default=32, show_default=True)
+def calibrate(duration, users):
+    """Measure the load generator's ceiling against the bare WSGI app on this machine."""
+    from .calibrate import calibrate as run_calibration
+
+    result = run_calibration(duration, users)
+    click.echo(f"generator ceiling: {result['ceiling_rps']:,.0f} rps "
+               f"(generator CPU {result['generator_cpu_pct']:.0f}%, server CPU "
+               f"{result['server_cpu_pct']:.0f}%) saved to {result['path']}")
+
+
+def split(value):
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else None
 
 
 def main(argv=None):

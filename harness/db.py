@@ -93,3 +93,15 @@ def init(url):
 def ensure(url):
     if not is_seeded(url):
         init(url)
+
+
+def describe(url):
+    """Engine and server version, for run.json."""
+    try:
+        with engine(url).connect() as conn:
+            dialect = conn.dialect
+            version = ".".join(map(str, dialect.server_version_info or ()))
+    except sa.exc.SQLAlchemyError as exc:
+        raise FdbenchError(f"database unreachable: {url}: {exc}") from None
+    return {"engine": dialect.name, "version": version,
+            "url": url if url.startswith("sqlite") else sa.engine.make_url(url).render_as_string()}

@@ -1,0 +1,82 @@
+"""`fdbench bench`: run the planned trials with a progress bar, storing each one as it
+finishes, so that Ctrl-C (or a crash) leaves a `partial` run that `--resume` can complete."""
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from . import db as dbmod
+from . import fingerprint
+from .paths import VAR
+from .plan import closed_loop_trials, open_loop_trials
+from .store import Run
+from .trial import run_trial
+
+console = Console(stderr=True)
+CALIBRATION = VAR / "calibration.json"
+
+
+def ceiling_rps():
+    """The generator's own ceiling from `fdbench calibrate`, if it was run on this machine."""
+    try:
+        data = json.loads(CALIBRATION.read_text())
+    except (OSError, ValueError):
+        return None
+    same_machine = data.get("machine", {}).get("host") == fingerprint.machine()["host"]
+    return data.get("ceiling_rps") if same_machine else None
+
+
+def run_meta(cfg, db_url):
+    env = fingerprint.collect()
+    return {"profile": cfg.profile, "config": asdict(cfg) | {"db_url": db_url},
+            "db": dbmod.describe(db_url), **env}
+
+
+def run_specs(run, specs, db_url, cfg, ceiling, progress, task):
+    done = {t["trial_id"] for t in run.trials() if t.get("status") == "ok"}
+    for spec in specs:
+        if spec.trial_id in done:
+            progress.advance(task)
+            continue
+        progress.update(task, description=f"{spec.scenario:<11} {spec.target:<16} round {spec.round + 1}")
+        record, hist = run_trial(spec, db_url, cfg.server_cpus, cfg.load_cpus, ceiling)
+        run.add_trial(record, hist)
+        if record["status"] != "ok":
+            console.print(f"[red]trial {spec.trial_id} failed:[/] {record['reason']}")
+        progress.advance(task)
+
+
+def capacity(run):
+    """Median closed-loop rps per (scenario, target), the base of open-loop rates."""
+    import statistics
+
+    rates = {}
+    for t in run.trials():
+        if t["mode"] == "closed" and t["status"] == "ok":
+            rates.setdefault((t["scenario"], t["target"]), []).append(t["rps"])
+    return {k: statistics.median(v) for k, v in rates.items()}
+
+
+def bench(cfg, db_url, out_dir, resume=None):
+    """Run the whole matrix into a run folder; returns the Run (complete or partial)."""
+    dbmod.ensure(db_url)
+    run = Run.open(resume) if resume else Run.create(out_dir, run_meta(cfg, db_url))
+    closed = closed_loop_trials(cfg)
+    total = len(closed) * (2 if cfg.open_loop_fraction else 1)
+    ceiling = ceiling_rps()
+    status = "partial"
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=console) as progress:
+            task = progress.add_task("starting", total=total)
+            run_specs(run, closed, db_url, cfg, ceiling, progress, task)
+            if cfg.open_loop_fraction:
+                opened = open_loop_trials(cfg, closed, capacity(run))
+                progress.update(task, total=len(closed) + len(opened))
+                run_specs(run, opened, db_url, cfg, ceiling, progress, task)
+        status = "complete"
+    finally:
+        run.finish(status)
+    return run

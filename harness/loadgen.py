@@ -1,0 +1,113 @@
+"""The load generator, run as its own process (`python -m harness.loadgen ...`) pinned to the
+load CPUs. Locust (and gevent's monkey-patching) lives only here, never in the parent.
+
+Talks to the parent by JSON lines on stdout: {"event": "measure-start"} when the warm-up is
+over, {"event": "measure-end"} when the window closes, then {"event": "result", ...}."""
+import argparse
+import json
+import sys
+import time
+from urllib.parse import urlsplit
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import gevent  # noqa: E402
+from locust import events  # noqa: E402
+from locust.env import Environment  # noqa: E402
+
+from harness import histogram  # noqa: E402
+from scenarios.users import ClosedLoopUser, OpenLoopUser, Schedule  # noqa: E402
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class Recorder:
+    """Every request's time into an HdrHistogram, only while the window is open."""
+
+    def __init__(self, open_loop):
+        self.hist = histogram.new()
+        self.open_loop = open_loop
+        self.measuring = False
+        self.requests = 0
+        self.errors = 0
+
+    def on_request(self, response_time, exception=None, **_):
+        if not self.measuring:
+            return
+        self.requests += 1
+        if exception is not None:
+            self.errors += 1
+        elif not self.open_loop:
+            histogram.record(self.hist, response_time * 1000.0)
+
+    def on_intended(self, micros):
+        if self.measuring:
+            histogram.record(self.hist, micros)
+
+
+def emit(**event):
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+def user_class(args, recorder):
+    if args.mode == "open":
+        schedule = Schedule(args.rate, recorder.on_intended)
+        return type("Open", (OpenLoopUser,), {"path": args.path, "schedule": schedule})
+    return type("Closed", (ClosedLoopUser,), {"path": args.path})
+
+
+def locust_percentiles(stats):
+    """locust's own figures (ms, rounded), kept only to cross-check the histogram."""
+    total = stats.total
+    return {"p50": total.get_response_time_percentile(0.5),
+            "p90": total.get_response_time_percentile(0.9),
+            "p99": total.get_response_time_percentile(0.99),
+            "requests": total.num_requests, "failures": total.num_failures}
+
+
+def run(args):
+    recorder = Recorder(open_loop=args.mode == "open")
+    events.request.add_listener(recorder.on_request)
+    env = Environment(user_classes=[user_class(args, recorder)], events=events, host=args.host)
+    runner = env.create_local_runner()
+    runner.start(args.users, spawn_rate=100)  # all users within the warm-up
+    gevent.sleep(args.warmup)
+    env.stats.reset_all()
+    recorder.measuring = True
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    emit(event="measure-start")
+    gevent.sleep(args.duration)
+    recorder.measuring = False
+    cpu1, t1 = time.process_time(), time.perf_counter()
+    emit(event="measure-end")
+    runner.quit()
+    elapsed = t1 - t0
+    emit(event="result", requests=recorder.requests, errors=recorder.errors,
+         elapsed_s=round(elapsed, 4), generator_cpu_pct=round(100 * (cpu1 - cpu0) / elapsed, 1),
+         histogram=histogram.encode(recorder.hist), locust=locust_percentiles(env.stats))
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(prog="harness.loadgen")
+    p.add_argument("--host", required=True)
+    p.add_argument("--path", required=True)
+    p.add_argument("--users", type=int, default=16)
+    p.add_argument("--warmup", type=float, default=1.0)
+    p.add_argument("--duration", type=float, default=3.0)
+    p.add_argument("--mode", choices=("closed", "open"), default="closed")
+    p.add_argument("--rate", type=float, default=0.0)
+    args = p.parse_args(argv)
+    if urlsplit(args.host).hostname not in LOOPBACK:
+        p.error(f"load only goes to this machine's loopback, not {args.host}")
+    if args.mode == "open" and args.rate <= 0:
+        p.error("--mode open needs --rate > 0")
+    if not (0 < args.duration <= 600 and 0 <= args.warmup <= 600 and 1 <= args.users <= 1024):
+        p.error("duration, warm-up or users out of bounds")
+    return args
+
+
+if __name__ == "__main__":
+    run(parse(sys.argv[1:]))

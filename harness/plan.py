@@ -1,0 +1,105 @@
+"""From a profile and the command line to the list of trials, in the order they run: apps
+interleaved within each round and the order rotated between rounds (A B C, B C A, ...), so a
+slow drift of the machine never lands on one app alone."""
+import os
+from dataclasses import dataclass, replace
+
+from scenarios.matrix import PROFILES, SCENARIOS, TARGETS
+
+from .errors import FdbenchError
+from .trial import TrialSpec
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    profile: str
+    targets: tuple
+    scenarios: tuple
+    rounds: int
+    warmup_s: float
+    duration_s: float
+    users: int
+    workers: int
+    worker_class: str
+    open_loop_fraction: float
+    server_cpus: tuple
+    load_cpus: tuple
+
+
+def split_cpus():
+    """Server on the first half of the usable CPUs, load generator on the rest."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return tuple(cpus), tuple(cpus)
+    half = len(cpus) // 2
+    return tuple(cpus[:half]), tuple(cpus[half:])
+
+
+def choose(kind, asked, known):
+    unknown = [a for a in asked if a not in known]
+    if unknown:
+        raise FdbenchError(f"unknown {kind} {unknown[0]!r}: choose from {', '.join(known)}")
+    return tuple(asked)
+
+
+def make_config(profile="default", targets=None, scenarios=None, repeat=None, warmup=None,
+                duration=None, users=None, workers=None, worker_class="sync"):
+    if profile not in PROFILES:
+        raise FdbenchError(f"unknown profile {profile!r}: choose from {', '.join(PROFILES)}")
+    p = PROFILES[profile]
+    for name, value, low in (("--repeat", repeat, 1), ("--users", users, 1), ("--workers", workers, 1)):
+        if value is not None and value < low:
+            raise FdbenchError(f"{name} must be at least {low}, not {value}")
+    for name, value in (("--warmup", warmup), ("--duration", duration)):
+        if value is not None and not 0 <= value <= 600:
+            raise FdbenchError(f"{name} must be between 0 and 600 seconds, not {value}")
+    if duration is not None and duration <= 0:
+        raise FdbenchError("--duration must be above 0 seconds")
+    server_cpus, load_cpus = split_cpus()
+    return BenchConfig(
+        profile=profile,
+        targets=choose("app", targets or p.targets, TARGETS),
+        scenarios=choose("scenario", scenarios or p.scenarios, SCENARIOS),
+        rounds=repeat or p.rounds,
+        warmup_s=p.warmup_s if warmup is None else warmup,
+        duration_s=duration or p.duration_s,
+        users=users or p.users,
+        workers=workers or len(server_cpus),
+        worker_class=worker_class,
+        open_loop_fraction=p.open_loop_fraction,
+        server_cpus=server_cpus,
+        load_cpus=load_cpus,
+    )
+
+
+def rotate(items, n):
+    n %= len(items)
+    return items[n:] + items[:n]
+
+
+def closed_loop_trials(cfg):
+    specs = []
+    for rnd in range(cfg.rounds):
+        for scenario in cfg.scenarios:
+            for target in rotate(list(cfg.targets), rnd):
+                app, variant = TARGETS[target]
+                specs.append(TrialSpec(
+                    trial_id=f"r{rnd}-{scenario}-{target}", round=rnd, order=len(specs),
+                    target=target, app=app, variant=variant, scenario=scenario,
+                    path=SCENARIOS[scenario], mode="closed", users=cfg.users, rate=None,
+                    warmup_s=cfg.warmup_s, duration_s=cfg.duration_s, workers=cfg.workers,
+                    worker_class=cfg.worker_class))
+    return specs
+
+
+def open_loop_trials(cfg, closed, capacity):
+    """One open-loop trial per (scenario, target) at a share of its measured capacity."""
+    specs = []
+    for spec in closed:
+        key = (spec.scenario, spec.target)
+        if spec.round != 0 or not capacity.get(key):
+            continue
+        rate = round(cfg.open_loop_fraction * capacity[key], 1)
+        specs.append(replace(spec, trial_id=f"open-{spec.scenario}-{spec.target}", round=0,
+                             order=len(closed) + len(specs), mode="open", rate=rate))
+    return specs

@@ -1,0 +1,84 @@
+"""What the server costs: CPU time of the gunicorn master and every worker over the measured
+window, and each worker's peak RSS. Whole process tree sampled at the window's start and end;
+a worker that exits in between is reported, since its CPU time is lost to psutil."""
+import threading
+import time
+
+import psutil
+
+
+def tree(pid):
+    try:
+        root = psutil.Process(pid)
+        return [root] + root.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def cpu_seconds(proc):
+    t = proc.cpu_times()
+    return t.user + t.system
+
+
+class ServerSampler:
+    """Start with begin(), stop with end(); a thread tracks RSS every `interval` seconds."""
+
+    def __init__(self, pids, interval=1.0):
+        self.pids = list(pids)   # roots: gunicorn master (and the DB server when there is one)
+        self.interval = interval
+        self.start_cpu = {}
+        self.rss_peak = {}
+        self.overhead_s = 0.0   # the sampler's own CPU time, so its cost can be reported
+        self._stop = threading.Event()
+        self._thread = None
+        self._procs = []
+
+    def refresh(self):
+        self._procs = [p for pid in self.pids for p in tree(pid)]
+
+    def snapshot(self):
+        """CPU and RSS of the processes found by the last refresh() (walking /proc is the
+        sampler's main cost, so the RSS thread reuses the list)."""
+        out = {}
+        for proc in self._procs:
+            try:
+                out[proc.pid] = (cpu_seconds(proc), proc.memory_info().rss)
+            except psutil.NoSuchProcess:
+                pass
+        return out
+
+    def _track_rss(self):
+        while not self._stop.wait(self.interval):
+            t0 = time.thread_time()
+            for pid, (_, rss) in self.snapshot().items():
+                self.rss_peak[pid] = max(self.rss_peak.get(pid, 0), rss)
+            self.overhead_s += time.thread_time() - t0
+
+    def begin(self):
+        t0 = time.thread_time()
+        self.refresh()
+        snap = self.snapshot()
+        self.start_cpu = {pid: cpu for pid, (cpu, _) in snap.items()}
+        self.rss_peak = {pid: rss for pid, (_, rss) in snap.items()}
+        self.overhead_s = time.thread_time() - t0
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._track_rss, daemon=True)
+        self._thread.start()
+
+    def end(self):
+        """CPU seconds used in the window, peak RSS (MB) per process, and vanished pids."""
+        self._stop.set()
+        self._thread.join()
+        t0 = time.thread_time()
+        self.refresh()  # a worker forked during the window is counted from its birth
+        snap = self.snapshot()
+        self.overhead_s += time.thread_time() - t0
+        used = sum(cpu - self.start_cpu.get(pid, 0.0) for pid, (cpu, _) in snap.items())
+        for pid, (_, rss) in snap.items():
+            self.rss_peak[pid] = max(self.rss_peak.get(pid, 0), rss)
+        return {
+            "cpu_s": used,
+            "rss_mb": {pid: rss / 2**20 for pid, rss in self.rss_peak.items()},
+            "vanished": sorted(set(self.start_cpu) - set(snap)),
+            "sampler_cpu_s": self.overhead_s,
+        }

@@ -1,0 +1,49 @@
+"""The scenario matrix: which endpoint each scenario requests, and the profiles that pick
+scenarios, windows and rounds.
+
+Adding a scenario is one line in SCENARIOS: a name and the request path. It is then available
+to `fdbench bench --scenarios NAME`; add its name to a profile to run it by default.
+"""
+from dataclasses import dataclass, field
+
+# name -> path requested (query string included)
+SCENARIOS = {
+    "json": "/json",
+    "plaintext": "/plaintext",
+    "db": "/db",
+    "queries-1": "/queries?queries=1",
+    "queries-5": "/queries?queries=5",
+    "queries-20": "/queries?queries=20",
+    "fortunes": "/fortunes",
+    "updates-5": "/updates?queries=5",
+}
+
+# target -> (app, variant): what a trial serves
+TARGETS = {
+    "flask": ("flask", "default"),
+    "django": ("django", "default"),
+    "django-stripped": ("django", "stripped"),
+    "baseline": ("baseline", "default"),
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    scenarios: tuple
+    rounds: int            # each round runs every (scenario, target) once, in a new order
+    warmup_s: float        # discarded
+    duration_s: float      # measured window
+    users: int = 16        # closed-loop connections
+    open_loop_fraction: float = 0.0   # >0: also an open-loop trial at this share of capacity
+    targets: tuple = field(default=tuple(TARGETS))
+
+
+PROFILES = {
+    # CI-sized: three scenarios, one round, short windows.
+    "quick": Profile(scenarios=("json", "db", "fortunes"), rounds=1, warmup_s=1.0, duration_s=3.0),
+    # make bench: every scenario, three interleaved rounds (enough for a CI on the median).
+    "default": Profile(scenarios=tuple(SCENARIOS), rounds=3, warmup_s=1.0, duration_s=3.0),
+    # Longer windows, five rounds, and open-loop latency at half of each app's capacity.
+    "full": Profile(scenarios=tuple(SCENARIOS), rounds=5, warmup_s=2.0, duration_s=8.0,
+                    open_loop_fraction=0.5),
+}
