@@ -12,5 +12,5 @@ urlpatterns = [
     path("fortunes", views.fortunes),
     path("updates", views.updates),
     path("form", views.form, name="form"),
-    path("admin/", admin.site.urls),
+    path('admin/', admin.site.urls),
 ]
