@@ -1,5 +1,6 @@
 """The `fdbench` command. Every failure the user can fix ends as one line on stderr and exit
 code 2; `--debug` shows the traceback instead."""
+import json
 import signal
 import sys
 from pathlib import Path
@@ -103,6 +104,36 @@ def calibrate(duration, users):
     click.echo(f"generator ceiling: {result['ceiling_rps']:,.0f} rps "
                f"(generator CPU {result['generator_cpu_pct']:.0f}%, server CPU "
                f"{result['server_cpu_pct']:.0f}%) saved to {result['path']}")
+
+
+@cli.command("loc")
+@click.option("--json", "as_json", is_flag=True, help="Print the measurement as JSON.")
+def loc_cmd(as_json):
+    """Code size of each reference app (pygount); generated lines counted apart."""
+    from . import loc, static_tables
+
+    _print_static(loc.measure(), static_tables.loc_tables, as_json)
+
+
+@cli.command("footprint")
+@click.option("--db", default=None, help=DB_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the measurement as JSON.")
+def footprint_cmd(db, as_json):
+    """Dependencies, import time, cold start and idle RSS of each framework."""
+    from . import footprint, static_tables
+
+    url = dbmod.resolve_url(db)
+    dbmod.ensure(url)
+    _print_static(footprint.measure(url), static_tables.footprint_tables, as_json)
+
+
+def _print_static(result, tables, as_json):
+    if as_json:
+        click.echo(json.dumps(result, indent=1))
+        return
+    console = Console()
+    for table in tables(result):
+        console.print(table)
 
 
 def split(value):

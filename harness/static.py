@@ -1,0 +1,36 @@
+"""Measurements that need no load (code size, footprint, layers, security, and the in-process
+micro-benchmarks when `make microbench` has saved them), written to <run>/static/<name>.json."""
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from . import db as dbmod
+from . import footprint, layers, loc, microbench, security
+from .paths import RESULTS
+
+
+def write_json(path: Path, data) -> None:
+    """Atomically: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=1)
+    os.replace(tmp, path)
+
+
+def collect(run_dir: Path, db_url: str) -> None:
+    """Run every static measurement and write static/<name>.json under run_dir."""
+    dbmod.ensure(db_url)
+    out = Path(run_dir) / "static"
+    measures = {
+        "loc": loc.measure,
+        "footprint": lambda: footprint.measure(db_url),
+        "layers": lambda: layers.measure(db_url),
+        "security": security.measure,
+    }
+    for name, measure in measures.items():
+        write_json(out / f"{name}.json", measure())
+    saved = RESULTS / "microbench.json"
+    if saved.is_file():
+        write_json(out / "microbench.json", microbench.summarise(json.loads(saved.read_text())))
