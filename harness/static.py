@@ -16,6 +16,7 @@ def write_json(path: Path, data) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w") as f:
         json.dump(data, f, indent=1)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 

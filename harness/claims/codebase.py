@@ -1,0 +1,232 @@
+"""The article's non-speed claims, decided on the static measurements of a run
+(static/loc.json, footprint.json, layers.json, security.json, microbench.json). Every rule was
+written down before any number was looked at."""
+from .registry import Verdict, claim
+
+ENDPOINTS = ("/json", "/plaintext", "/db", "/queries?queries=20", "/fortunes", "/updates?queries=20")
+
+
+def _static(ev, name):
+    return (getattr(ev, "static", None) or {}).get(name)
+
+
+def _missing(name):
+    return Verdict("inconclusive", f"no static/{name}.json in this run (run `fdbench bench` or static.collect)")
+
+
+@claim(
+    "loc_24k_10k",
+    quote="For a task that would need 24k lines of code in Django, 10k lines of code can be written in Flask.",
+    measured="pygount source lines written by hand in each reference app (six endpoints, a form, a CRUD "
+             "admin); startproject/startapp boilerplate and migrations counted apart.",
+    rule="R = Django/Flask written lines. Supported if R >= 2.0 (the article's 2.4 within about 20%); "
+         "refuted if R < 1.5; mixed in between. Generated lines are reported, not decisive.",
+)
+def loc_24k_10k(ev):
+    loc = _static(ev, "loc")
+    if loc is None:
+        return _missing("loc")
+    r, apps = loc["ratio"], loc["apps"]
+    verdict = "supported" if r["written"] >= 2.0 else "refuted" if r["written"] < 1.5 else "mixed"
+    f, d = apps["flask"]["totals"], apps["django"]["totals"]
+    return Verdict(verdict, (
+        f"Written lines Django {d['written']} vs Flask {f['written']}: ratio {r['written']:.2f} "
+        f"(six endpoints only {r['endpoints_written']:.2f}) against the article's {r['article']:.1f}; "
+        f"with Django's {d['generated']} generated lines {r['written_plus_generated']:.2f}. "
+        "A small app: the ratio of a 10k-line project is not measured here."), r)
+
+
+@claim(
+    "few_dependencies",
+    quote="It is a micro-framework that has very few or no dependencies on other libraries.",
+    measured="Installed distributions each framework pulls in transitively (importlib.metadata), "
+             "alone and as the reference apps install them.",
+    rule="Supported if Flask alone pulls in no more distributions than Django alone and at most 3; "
+         "refuted if it pulls in more than Django; mixed otherwise.",
+)
+def few_dependencies(ev):
+    fp = _static(ev, "footprint")
+    if fp is None:
+        return _missing("footprint")
+    s = fp["stacks"]
+    flask, django = s["flask"]["dependency_count"], s["django"]["dependency_count"]
+    verdict = "refuted" if flask > django else "supported" if flask <= 3 else "mixed"
+    return Verdict(verdict, (
+        f"Flask pulls in {flask} ({', '.join(s['flask']['dependencies'])}), Django {django} "
+        f"({', '.join(s['django']['dependencies'])}); as built, the Flask app "
+        f"{s['flask app']['dependency_count']} (no admin: {s['flask app (no admin)']['dependency_count']}), "
+        f"the Django app {s['django app']['dependency_count']}."),
+        {k: v["dependency_count"] for k, v in s.items()})
+
+
+def _smaller(a, b, margin=0.10):
+    """Is a at least `margin` smaller than b?"""
+    return a <= (1 - margin) * b
+
+
+@claim(
+    "smaller_code_base",
+    quote="smaller code base",
+    measured="Python lines of the framework with its dependencies (alone, and as the apps install "
+             "them) and the app's own written lines, Flask vs Django.",
+    rule="Supported if Flask is at least 10% smaller on all three; refuted if on none; mixed otherwise.",
+)
+def smaller_code_base(ev):
+    fp, loc = _static(ev, "footprint"), _static(ev, "loc")
+    if fp is None or loc is None:
+        return _missing("footprint" if fp is None else "loc")
+    s = fp["stacks"]
+    pairs = {
+        "framework + deps": (s["flask"]["py_lines"], s["django"]["py_lines"]),
+        "as installed by the apps": (s["flask app (no admin)"]["py_lines"], s["django app"]["py_lines"]),
+        "app's written lines": (loc["apps"]["flask"]["totals"]["written"], loc["apps"]["django"]["totals"]["written"]),
+    }
+    wins = sum(_smaller(f, d) for f, d in pairs.values())
+    verdict = "supported" if wins == len(pairs) else "refuted" if wins == 0 else "mixed"
+    text = "; ".join(f"{k}: Flask {f:,} vs Django {d:,}" for k, (f, d) in pairs.items())
+    return Verdict(verdict, text + " (Python lines; the app stacks include SQLAlchemy vs Django's ORM).",
+                   {k: {"flask": f, "django": d} for k, (f, d) in pairs.items()})
+
+
+def _path_figure(layers, target, path, key):
+    return layers["targets"].get(target, {}).get("paths", {}).get(path, {}).get(key)
+
+
+@claim(
+    "fewer_layers_structure",
+    quote="Due to the fact that Flask has fewer layers, it will operate slightly better in terms of "
+          "web framework efficiency, whereas Django offers more intricate, comprehensive functionality.",
+    measured="Python function calls per request and stack depth at the view, in-process (sys.setprofile), "
+             "per endpoint; middleware count. The speed half of the sentence is the `layers` claim.",
+    rule="Supported if Flask makes fewer Python calls than Django (default settings) on every endpoint "
+         "and its view runs shallower; refuted if it makes more calls on every endpoint; mixed otherwise.",
+)
+def fewer_layers_structure(ev):
+    layers = _static(ev, "layers")
+    if layers is None:
+        return _missing("layers")
+    calls = {p: (_path_figure(layers, "flask", p, "python_calls"), _path_figure(layers, "django", p, "python_calls"))
+             for p in ENDPOINTS}
+    calls = {p: v for p, v in calls.items() if None not in v}
+    if not calls:
+        return Verdict("inconclusive", "no endpoint measured for both Flask and Django")
+    fewer = [f < d for f, d in calls.values()]
+    depth = {t: _path_figure(layers, t, "/json", "view_depth") for t in ("flask", "django", "django-stripped")}
+    verdict = ("supported" if all(fewer) and depth["flask"] < depth["django"]
+               else "refuted" if not any(fewer) else "mixed")
+    text = "; ".join(f"{p} {f} vs {d}" for p, (f, d) in calls.items())
+    return Verdict(verdict, (
+        f"Python calls per request Flask vs Django: {text}. View at stack depth {depth['flask']} vs "
+        f"{depth['django']} ({depth['django-stripped']} without middleware); {_middleware(layers)}."
+        + _micro_text(ev)), {"calls": calls, "view_depth": depth})
+
+
+def _middleware(layers):
+    count = {t: v["middleware"]["count"] for t, v in layers["targets"].items()}
+    return ", ".join(f"{t} {n} middleware" for t, n in count.items())
+
+
+def _micro_text(ev):
+    micro = _static(ev, "microbench")
+    if not micro or not micro.get("ratios"):
+        return ""
+    return " In-process Flask/Django time per request: " + ", ".join(
+        f"{e} {r:.2f}" for e, r in micro["ratios"].items()) + "."
+
+
+def _score(sec, app):
+    probes = sec["probes"]
+    passed = [p for p, by_app in probes.items() if by_app.get(app, {}).get("protected")]
+    return passed, len(probes)
+
+
+def _gaps(sec, app):
+    return [p for p, by_app in sec["probes"].items() if app in by_app and not by_app[app]["protected"]]
+
+
+@claim(
+    "security_django",
+    quote="Very good security",
+    measured="HTTP probes against the Django app with startproject's defaults: CSRF on a form POST, "
+             "X-Frame-Options, nosniff, Referrer-Policy, COOP, bad Host, autoescaping, session cookie "
+             "flags, anonymous admin, what a 500 shows.",
+    rule="Supported if Django's defaults pass at least 80% of the probes; refuted below 50%; mixed otherwise.",
+)
+def security_django(ev):
+    sec = _static(ev, "security")
+    if sec is None:
+        return _missing("security")
+    passed, total = _score(sec, "django")
+    share = len(passed) / total
+    verdict = "supported" if share >= 0.8 else "refuted" if share < 0.5 else "mixed"
+    return Verdict(verdict, f"Django passes {len(passed)}/{total} probes by default; gaps: "
+                            f"{', '.join(_gaps(sec, 'django')) or 'none'}.", {"passed": len(passed), "total": total})
+
+
+@claim(
+    "security_flask_risk",
+    quote="greater security risk",
+    measured="The same probes against the Flask app with Flask's defaults (no extensions), and what "
+             "it takes (lines, packages) to close each gap.",
+    rule="Supported if Flask's defaults fail at least 2 more probes than Django's; refuted if they "
+         "fail no more than Django's; mixed if exactly one more.",
+)
+def security_flask_risk(ev):
+    sec = _static(ev, "security")
+    if sec is None:
+        return _missing("security")
+    flask_gaps, django_gaps = _gaps(sec, "flask"), _gaps(sec, "django")
+    extra = len(flask_gaps) - len(django_gaps)
+    verdict = "supported" if extra >= 2 else "refuted" if extra <= 0 else "mixed"
+    return Verdict(verdict, (
+        f"Out of the box Flask fails {len(flask_gaps)} probes ({', '.join(flask_gaps)}), Django "
+        f"{len(django_gaps)} ({', '.join(django_gaps) or 'none'}). {_cost_text(sec, flask_gaps)}"),
+        {"flask_gaps": flask_gaps, "django_gaps": django_gaps})
+
+
+def _cost_text(sec, gaps):
+    """What closing the Flask gaps takes: distinct remedy code lines and packages."""
+    fixes = {}
+    for gap in gaps:
+        fix = sec["probes"][gap]["flask"].get("remedy")
+        if fix:
+            fixes[fix["code"] or gap] = fix
+    lines = sum(f["lines"] or 0 for f in fixes.values())
+    unwritten = [g for g in gaps if (sec["probes"][g]["flask"].get("remedy") or {}).get("lines") is None]
+    packages = sorted({p for f in fixes.values() for p in f["packages"]})
+    return (f"Closing them takes {lines} lines and {len(packages)} packages ({', '.join(packages) or 'none'})"
+            + (f", plus unwritten code for {', '.join(unwritten)}." if unwritten else "."))
+
+
+@claim(
+    "admin_mvp",
+    quote="Django Admin can be used to quickly launch a web application.",
+    measured="Lines written and packages added for a CRUD admin of Fortune: django.contrib.admin vs "
+             "Flask-Admin; whether each admin asks for a login by default (security probe).",
+    rule="Supported if Django's admin needs no more written lines and no more added packages than "
+         "Flask-Admin and asks for a login by default; refuted if it needs more lines or packages; "
+         "mixed otherwise.",
+)
+def admin_mvp(ev):
+    loc, fp, sec = _static(ev, "loc"), _static(ev, "footprint"), _static(ev, "security")
+    if loc is None or fp is None:
+        return _missing("loc" if loc is None else "footprint")
+    lines = {a: loc["apps"][a]["by_feature"].get("admin", 0) for a in ("flask", "django")}
+    s = fp["stacks"]
+    flask_pkgs = sorted(set(s["flask app"]["versions"]) - set(s["flask app (no admin)"]["versions"]))
+    login = (sec or {}).get("probes", {}).get("admin_login", {})
+    django_login = login.get("django", {}).get("protected")
+    if lines["django"] > lines["flask"]:
+        verdict = "refuted"
+    else:
+        verdict = "supported" if django_login else "mixed"
+    return Verdict(verdict, (
+        f"Admin for Fortune: Django {lines['django']} written lines, no package (contrib.admin, plus "
+        f"migrate and createsuperuser); Flask {lines['flask']} lines and {len(flask_pkgs)} packages "
+        f"({', '.join(flask_pkgs)}). Anonymous access: Django {_login_text(login, 'django')}, "
+        f"Flask {_login_text(login, 'flask')}."), {"lines": lines, "flask_packages": flask_pkgs})
+
+
+def _login_text(login, app):
+    probe = login.get(app)
+    return probe["observed"].split("-> ")[-1] if probe else "not probed"
