@@ -1,0 +1,50 @@
+"""Each admin lists and edits fortunes: Flask-Admin in-process, Django's admin served by
+gunicorn on a private database that gets Django's auth and session tables."""
+import sqlite3
+
+import pytest
+
+from harness import db as dbmod
+from harness import security
+from harness.serve import Server, ServeConfig
+
+
+def fortune(path, id_):
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT message FROM fortune WHERE id = ?", (id_,)).fetchone()[0]
+
+
+@pytest.fixture
+def private_db(tmp_path):
+    path = tmp_path / "admin.sqlite3"
+    dbmod.init(f"sqlite:///{path}")
+    return path
+
+
+def test_flask_admin_lists_and_edits(private_db):
+    from apps.flask_app import create_app
+
+    client = create_app(f"sqlite:///{private_db}").test_client()
+    listing = client.get("/admin/fortune/")
+    assert listing.status_code == 200 and b"Feature: A bug with seniority." in listing.data
+    resp = client.post("/admin/fortune/edit/?id=1", data={"message": "edited by Flask-Admin"})
+    assert resp.status_code == 302
+    assert fortune(private_db, 1) == "edited by Flask-Admin"
+
+
+def test_django_admin_lists_and_edits(private_db):
+    url = f"sqlite:///{private_db}"
+    security.prepare_django(url)
+    with Server(ServeConfig(app="django", db_url=url)) as server:
+        client = security.Client(server.url)
+        _, _, page = client.request("GET", "/admin/login/")
+        status, _, _ = client.request("POST", "/admin/login/?next=/admin/", form={
+            "username": security.PROBE_USER, "password": security.PROBE_PASSWORD, **security.csrf_token(page)})
+        assert status == 302
+        status, _, listing = client.request("GET", "/admin/world/fortune/")
+        assert status == 200 and "Fortune object (1)" in listing
+        _, _, form = client.request("GET", "/admin/world/fortune/1/change/")
+        status, _, _ = client.request("POST", "/admin/world/fortune/1/change/", form={
+            "message": "edited by Django admin", "_save": "Save", **security.csrf_token(form)})
+        assert status == 302
+    assert fortune(private_db, 1) == "edited by Django admin"
