@@ -25,6 +25,11 @@ quick: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# In-process WSGI micro-benchmarks (tests/bench), timed; the JSON feeds the report.
+microbench: $(STAMP)
+	mkdir -p results
+	$(BIN)/python -m pytest tests/bench --benchmark-enable --benchmark-json=results/microbench.json $(PYTEST_ARGS)
+
 report: $(STAMP)
 	$(BIN)/fdbench report $(RUN)
 
