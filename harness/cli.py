@@ -136,6 +136,39 @@ def _print_static(result, tables, as_json):
         console.print(table)
 
 
+@cli.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+def report(runs):
+    """Render reports/<run-id>/index.html from stored RUNS (several: side by side)."""
+    from .paths import REPORTS
+    from .report import render, report_name
+
+    click.echo(render(list(runs), REPORTS / report_name(runs)))
+
+
+@cli.command()
+@click.argument("run", type=click.Path(path_type=Path))
+def claims(run):
+    """Print the claims table of a stored RUN."""
+    from .report import print_claims
+
+    print_claims(run)
+
+
+@cli.command()
+@click.argument("base", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--fail-above", type=float, default=5.0, show_default=True,
+              help="percent change that counts as a regression when significant")
+@click.option("--html", "html_path", type=click.Path(path_type=Path), default=None,
+              help="where to write the HTML page (default reports/compare-BASE-vs-NEW/)")
+def compare(base, new, fail_above, html_path):
+    """Compare two stored runs; exit 1 on a significant regression above --fail-above."""
+    from .compare import run_compare
+
+    raise click.exceptions.Exit(run_compare(base, new, fail_above, html_path, Console()))
+
+
 def split(value):
     return tuple(v.strip() for v in value.split(",") if v.strip()) if value else None
 
@@ -145,7 +178,10 @@ def main(argv=None):
     # SIGINT/SIGTERM become KeyboardInterrupt, so every `with` block cleans up on the way out.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        cli.main(args=argv, prog_name="fdbench", standalone_mode=False)
+        # Not standalone: click returns (not raises) a command's Exit code, e.g. compare's 1.
+        code = cli.main(args=argv, prog_name="fdbench", standalone_mode=False)
+        if isinstance(code, int):
+            return code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:

@@ -1,0 +1,133 @@
+"""The HTML report: one self-contained index.html per run (or set of runs), claims table first.
+It only reads stored runs (no measuring), so `fdbench report` can re-render any run, and the
+same run always renders the same verdicts."""
+import json
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from rich.console import Console
+from rich.table import Table
+
+from . import charts, stats
+from .claims.evidence import Evidence, judge
+from .store import write_atomic
+
+TEMPLATES = Path(__file__).parent / "templates"
+RATIOS = (("flask", "django"), ("django-stripped", "django"), ("flask", "baseline"),
+          ("django", "baseline"), ("django-stripped", "baseline"))
+
+
+def render(run_dirs: list[Path], out_dir: Path) -> Path:
+    """Write out_dir/index.html for the given runs; return its path."""
+    ev = Evidence.from_dirs(run_dirs)
+    html = page(ev)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "index.html"
+    write_atomic(path, html)
+    path.chmod(0o644)  # mkstemp makes it private; a report is for reading
+    return path
+
+
+def report_name(run_dirs) -> str:
+    """reports/<run-id>/ for one run; the run ids joined by '+' for several."""
+    return "+".join(Path(p).resolve().name for p in run_dirs)
+
+
+def page(ev: Evidence) -> str:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    return env.get_template("report.html").render(
+        claims=judge(ev), runs=[_run_info(r) for r in ev.runs], cases=_cases(ev),
+        ratios=_ratio_table(ev), multi=len(ev.runs) > 1, flagged=_flagged(ev),
+        static=_static(ev), instructions=ev.instructions.to_dict("records"))
+
+
+def _cases(ev: Evidence) -> list[dict]:
+    out = []
+    for case in ev.cases:
+        rows = ev.summary[ev.summary["case"] == case].to_dict("records")
+        out.append({"name": case, "rows": [_row_text(r) for r in charts._order(rows)],
+                    "throughput": charts.throughput(rows, case),
+                    "latency": charts.latency(rows, case), "cpu": charts.cpu(rows, case),
+                    "ablation": charts.ablation(rows, case), "ablation_text": _ablation(ev, case),
+                    "bound": any(r["generator_bound"] for r in rows)})
+    return out
+
+
+def _row_text(r: dict) -> dict:
+    def est(e, fmt="{:,.0f}"):
+        return e.text(fmt) if e is not None else "–"
+
+    rps = est(r["rps"]) if r["rps"] is not None else (
+        f"not capacity: generator-bound ({est(r['rps_bound'])})" if r["rps_bound"] else "–")
+    return {"machine": r["machine"], "target": r["target"], "n": r["n"],
+            "excluded": r["n_excluded"], "rps": rps, "cpu": est(r["cpu"], "{:,.1f}"),
+            **{p: _ms(r[p]) for p in (*stats.PERCENTILES, "max")},
+            "rss": f"{r['rss']:.1f}" if r["rss"] is not None else "–",
+            "generator_bound": r["generator_bound"]}
+
+
+def _ms(us) -> str:
+    return f"{us / 1000:,.2f}" if us is not None else "–"
+
+
+def _ablation(ev: Evidence, case: str) -> list[str]:
+    """Django - Flask, Django - stripped (the middleware's cost) in µs, from paired rounds."""
+    t = ev.trials
+    lines = []
+    for a, b, what in (("django", "flask", "Django − Flask"),
+                       ("django", "django-stripped", "Django − stripped Django (middleware)")):
+        est = stats.paired_stat(t, case, a, b, lambda x, y: x - y)
+        if est is not None:
+            lines.append(f"{what}: {est.text('{:,.1f}', unit=' µs')}")
+    return lines or ["no paired Flask / Django / stripped Django trials"]
+
+
+def _ratio_table(ev: Evidence) -> dict:
+    """{case: {ratio name: {machine label: text}}}: every run's ratios side by side."""
+    table = {}
+    for case in ev.cases:
+        for a, b in RATIOS:
+            for run in ev.runs:
+                est = stats.paired_ratio(run.trials, case, a, b)
+                if est is not None:
+                    label = run.trials["machine"].iloc[0]
+                    table.setdefault(case, {}).setdefault(f"{a}/{b}", {})[label] = est.text("{:.2f}")
+    return table
+
+
+def _run_info(run) -> dict:
+    return {"id": run.run_id, "label": run.trials["machine"].iloc[0] if len(run.trials) else run.label,
+            "status": run.meta.get("status"), "profile": run.meta.get("profile"),
+            "machine": run.machine, "python": run.meta.get("python"),
+            "packages": run.meta.get("packages") or {}, "config": run.meta.get("config") or {},
+            "db": run.meta.get("db") or {}, "git": run.meta.get("git") or {},
+            "started": run.meta.get("started"), "ended": run.meta.get("ended"),
+            "warnings": run.warnings}
+
+
+def _flagged(ev: Evidence) -> list[dict]:
+    t = ev.trials
+    hit = t[(t["flags"].map(len) > 0) | (t["status"] != "ok") | ~t["usable"]]
+    cols = ["machine", "trial_id", "case", "target", "status", "errors", "reason"]
+    return [{**{c: r[c] for c in cols}, "flags": ", ".join(r["flags"]),
+             "excluded": not r["usable"]} for _, r in hit.iterrows()]
+
+
+def _static(ev: Evidence) -> dict:
+    return {name: json.dumps(value, indent=2, sort_keys=True) for name, value in ev.static.items()}
+
+
+def claims_table(ev: Evidence) -> Table:
+    """The claims table for the terminal."""
+    table = Table(title="fdbench: the article's claims", show_lines=True)
+    for col in ("claim", "quote", "verdict", "numbers"):
+        table.add_column(col, overflow="fold")
+    for item in judge(ev):
+        table.add_row(item["claim"].key, item["claim"].quote, item["verdict"].verdict,
+                      item["verdict"].summary)
+    return table
+
+
+def print_claims(run_dir: Path, console: Console | None = None) -> None:
+    (console or Console()).print(claims_table(Evidence.from_dirs([run_dir])))

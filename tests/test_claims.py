@@ -1,0 +1,105 @@
+"""The speed claims' decision rules on runs whose numbers the test chose."""
+import re
+
+import pytest
+
+from harness.claims import CLAIMS, VERDICTS
+from harness.claims.evidence import Evidence, judge
+from harness.claims.speed import aggregate
+from harness.paths import ROOT
+from tests.runfactory import write_run
+
+ARTICLE = ROOT.parent / "shared" / "seed" / "flask-vs-django-article.txt"
+
+
+def verdicts(path):
+    return {item["claim"].key: item["verdict"] for item in judge(Evidence.from_dirs([path]))}
+
+
+def test_flask_clearly_faster_and_middleware_explains_the_gap(tmp_path):
+    v = verdicts(write_run(tmp_path / "r", costs={"flask": 500.0, "django": 1000.0,
+                                                  "django-stripped": 600.0, "baseline": 300.0}))
+    assert v["speed"].verdict == "supported"
+    assert v["layers"].verdict == "supported"      # (1000-600)/(1000-500) = 80% >= 50%
+    assert v["modest"].verdict == "refuted"        # a 50% gap is large
+    assert "explains 80%" in v["layers"].summary
+
+
+def test_django_faster_refutes_speed_and_layers(tmp_path):
+    v = verdicts(write_run(tmp_path / "r", costs={"flask": 1000.0, "django": 700.0}))
+    assert v["speed"].verdict == "refuted"
+    assert v["layers"].verdict == "refuted"
+
+
+def test_near_equal_cost_is_trivial(tmp_path):
+    v = verdicts(write_run(tmp_path / "r", costs={"flask": 800.0, "django": 830.0}, spread=0.01))
+    assert v["modest"].verdict == "supported"
+    assert "trivial" in v["modest"].summary
+
+
+def test_middleware_that_explains_little_refutes_layers(tmp_path):
+    v = verdicts(write_run(tmp_path / "r", costs={"flask": 500.0, "django": 1000.0,
+                                                  "django-stripped": 950.0}))
+    assert v["speed"].verdict == "supported"
+    assert v["layers"].verdict == "refuted"
+
+
+def test_directions_differing_by_scenario_is_mixed(tmp_path):
+    costs = {("json", "flask"): 500.0, ("json", "django"): 800.0,
+             ("db", "flask"): 900.0, ("db", "django"): 600.0}
+    v = verdicts(write_run(tmp_path / "r", costs=costs))
+    assert v["speed"].verdict == "mixed"
+
+
+def test_single_round_is_inconclusive_and_says_no_ci(tmp_path):
+    v = verdicts(write_run(tmp_path / "r", rounds=1, costs={"flask": 500.0, "django": 1000.0}))
+    for key in ("speed", "modest", "layers"):
+        assert v[key].verdict == "inconclusive", key
+        assert "n=1, no CI" in v[key].summary, key
+
+
+def test_verdicts_cite_numbers_with_ci(tmp_path):
+    v = verdicts(write_run(tmp_path / "r"))
+    for key in ("speed", "modest", "layers"):
+        assert re.search(r"\d\S* \[\d\S*, \d\S*\]", v[key].summary), v[key].summary
+
+
+def test_same_run_gives_the_same_verdicts(tmp_path):
+    path = write_run(tmp_path / "r", spread=0.2, seed=7)
+    first, second = verdicts(path), verdicts(path)
+    assert {k: (x.verdict, x.summary) for k, x in first.items()} == \
+           {k: (x.verdict, x.summary) for k, x in second.items()}
+
+
+def test_run_without_frameworks_is_inconclusive_not_an_error(tmp_path):
+    path = write_run(tmp_path / "r", rounds=3)
+    lines = [ln for ln in (path / "trials.jsonl").read_text().splitlines() if '"baseline"' in ln]
+    (path / "trials.jsonl").write_text("\n".join(lines) + "\n")
+    v = verdicts(path)
+    assert v["speed"].verdict == "inconclusive" and "no usable paired trials" in v["speed"].summary
+
+
+def test_every_registered_claim_decides_a_fixture_run(tmp_path):
+    results = judge(Evidence.from_dirs([write_run(tmp_path / "r")]))
+    assert len(results) == len(CLAIMS) >= 3
+    assert len({item["claim"].key for item in results}) == len(results)
+    for item in results:
+        assert item["verdict"].verdict in VERDICTS and item["verdict"].summary
+
+
+@pytest.mark.parametrize("per_case,expected", [
+    ({"a": True, "b": True}, "supported"), ({"a": False, "b": None}, "refuted"),
+    ({"a": True, "b": False}, "mixed"), ({"a": None, "b": None}, "inconclusive"),
+    ({"a": True, "b": None, "c": None}, "inconclusive"),
+])
+def test_aggregate(per_case, expected):
+    assert aggregate(per_case) == expected
+
+
+def test_speed_quotes_are_the_articles_words():
+    if not ARTICLE.exists():
+        pytest.skip(f"article not found at {ARTICLE}")
+    text = " ".join(ARTICLE.read_text().split())
+    for c in CLAIMS:
+        if c.key in ("speed", "modest", "layers"):
+            assert c.quote in text, c.key

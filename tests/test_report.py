@@ -1,0 +1,118 @@
+"""The HTML report: self-contained, claims first, deterministic, and it renders in a real
+headless Chromium (Debian's /usr/bin/chromium, driven by playwright without its own browser)."""
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.claims import CLAIMS
+from harness.paths import ROOT
+from harness.report import render
+from tests.runfactory import trial, write_run
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+SCREENSHOT = Path("/tmp/fdbench-report.png")
+
+
+@pytest.fixture
+def flagged_run(tmp_path):
+    extra = [trial("plaintext", t, r, c, rps=9000, flags=["generator_bound"])
+             for r in range(3) for t, c in (("flask", 500.0), ("django", 800.0))]
+    extra.append(trial("json", "django", 7, None, status="failed"))
+    static = {"extra_measure": {"note": "a static file no claim reads: shown as-is"}}
+    return write_run(tmp_path / "20261125-120000-testbox", extra=extra, static=static)
+
+
+def test_report_is_self_contained_with_claims_first(flagged_run, tmp_path):
+    html = render([flagged_run], tmp_path / "rep").read_text()
+    assert html.index('id="claims-table"') < html.index("Scenario json")
+    assert not EXTERNAL.search(html), EXTERNAL.search(html)
+    assert "<script" not in html and "@import" not in html and "url(" not in html
+    imgs = re.findall(r'<img[^>]*src="([^"]{0,30})', html)
+    assert len(imgs) == 4 * 3 and all(s.startswith("data:image/png;base64,") for s in imgs)
+    for needle in ("generator-bound", "r7-json-django", "boom", "Test CPU", "sqlite",
+                   "flask 3.1.3", "extra_measure", "p99.9"):
+        assert needle in html, needle
+
+
+def test_same_run_renders_byte_identical(flagged_run, tmp_path):
+    a = render([flagged_run], tmp_path / "a").read_bytes()
+    b = render([flagged_run], tmp_path / "b").read_bytes()
+    assert a == b
+
+
+def test_two_machines_side_by_side(tmp_path):
+    x86 = write_run(tmp_path / "x86")
+    arm = write_run(tmp_path / "arm", seed=5, machine={"host": "armbox", "arch": "aarch64"},
+                    costs={"flask": 900.0, "django": 1400.0, "django-stripped": 1000.0,
+                           "baseline": 600.0})
+    html = render([x86, arm], tmp_path / "rep").read_text()
+    assert "Ratios by machine" in html
+    assert "testbox x86_64" in html and "armbox aarch64" in html
+
+
+def test_cli_report_and_claims(flagged_run, tmp_path):
+    from harness.cli import main
+
+    assert main(["claims", str(flagged_run)]) == 0
+    assert main(["report", str(tmp_path / "missing")]) == 2
+
+
+def chromium_check(report: Path, profile: Path, shot: Path) -> dict:
+    """Open the report; return what rendered and every request that was not the file itself."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=FLAGS,
+            viewport={"width": 1280, "height": 1000})
+        outside = []
+        ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+            ("file://", "data:")) else (outside.append(route.request.url), route.abort()))
+        page = ctx.new_page()
+        page.goto(report.as_uri(), wait_until="load")
+        found = page.evaluate("""() => ({
+            claims: [...document.querySelectorAll('#claims-table tr.claim')].map(
+                r => [r.dataset.key, r.querySelector('.verdict').textContent]),
+            charts: [...document.querySelectorAll('img.chart')].map(
+                i => [i.alt, i.complete && i.naturalWidth > 100 && i.naturalHeight > 50]),
+            top: document.querySelector('h2').textContent})""")
+        page.screenshot(path=str(shot))
+        ctx.close()
+    return {**found, "outside": outside}
+
+
+def test_report_renders_in_chromium(flagged_run, tmp_path):
+    assert CHROMIUM.exists(), "install Debian's chromium (.ci/run does: apt-get install chromium)"
+    report = render([flagged_run], tmp_path / "rep")
+    shot = tmp_path / "report.png"
+    found = chromium_check(report, tmp_path / "profile", shot)
+    assert found["top"] == "The article's claims"
+    assert [k for k, _ in found["claims"]] == [c.key for c in CLAIMS]
+    assert all(v.strip() for _, v in found["claims"])
+    assert len(found["charts"]) == 12 and all(ok for _, ok in found["charts"]), found["charts"]
+    assert found["outside"] == []
+    assert shot.stat().st_size > 20_000
+    shutil.copy(shot, SCREENSHOT)
+
+
+def test_real_quick_run_end_to_end(tmp_path):
+    """A real tiny `fdbench bench` (one scenario, one round, short windows), then its report."""
+    out = tmp_path / "results"
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "bench", "--profile", "quick", "--scenarios", "json",
+         "--repeat", "1", "--warmup", "0.3", "--duration", "1", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (run_dir,) = out.iterdir()
+    html = render([run_dir], tmp_path / "rep").read_text()
+    assert "Scenario json" in html and run_dir.name in html
+    assert "n=1, no CI" in html        # one round: said, not hidden
+    assert len(re.findall(r'<img class="chart"', html)) == 4
+    assert not EXTERNAL.search(html)
