@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import db as dbmod
-from . import fingerprint
+from . import fingerprint, reaper
 from .paths import VAR
 from .plan import closed_loop_trials, open_loop_trials
 from .store import Run
@@ -41,7 +41,9 @@ def run_specs(run, specs, db_url, cfg, ceiling, progress, task):
             progress.advance(task)
             continue
         progress.update(task, description=f"{spec.scenario:<11} {spec.target:<16} round {spec.round + 1}")
+        reaper.check()
         record, hist = run_trial(spec, db_url, cfg.server_cpus, cfg.load_cpus, ceiling)
+        reaper.check()  # a trial cut short by Ctrl-C is not stored
         run.add_trial(record, hist)
         if record["status"] != "ok":
             console.print(f"[red]trial {spec.trial_id} failed:[/] {record['reason']}")

@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 
 from . import db as dbmod
+from . import reaper
 from .errors import FdbenchError
 from .paths import RESULTS
 from .serve import APP_SPECS, WORKER_CLASSES, Server, ServeConfig
@@ -176,7 +177,8 @@ def split(value):
 def main(argv=None):
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     # SIGINT/SIGTERM become KeyboardInterrupt, so every `with` block cleans up on the way out.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, reaper.on_signal)
+    signal.signal(signal.SIGINT, reaper.on_signal)  # even when started with SIGINT ignored
     try:
         # Not standalone: click returns (not raises) a command's Exit code, e.g. compare's 1.
         code = cli.main(args=argv, prog_name="fdbench", standalone_mode=False)
@@ -198,6 +200,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         click.echo("fdbench: interrupted", err=True)
         return 130
+    finally:
+        reaper.kill_all()
     return 0
 
 

@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 
+from . import reaper
 from .errors import FdbenchError
 from .paths import ROOT
 
@@ -32,6 +33,7 @@ class LoadProcess:
             text=True, start_new_session=True,
             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
         )
+        reaper.track(self.proc.pid)
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.proc.stdout, selectors.EVENT_READ)
         return self
@@ -57,23 +59,25 @@ class LoadProcess:
     def stop(self):
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            try:
+        try:
+            if self.proc.poll() is None:
                 os.killpg(self.proc.pid, signal.SIGTERM)
                 self.proc.wait(5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
+        except (ProcessLookupError, subprocess.TimeoutExpired):
             pass
-        self.proc.wait()
+        finally:
+            reaper.kill(self.proc.pid)
+            self.proc.wait()
         self.proc.stdout.close()
         self.stderr.close()
         self.selector.close()
 
     def __enter__(self):
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
 
     def __exit__(self, *exc):
         self.stop()

@@ -10,6 +10,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 
+from . import reaper
 from .errors import FdbenchError
 from .paths import APPS, ROOT
 
@@ -119,6 +120,7 @@ class Server:
             start_new_session=True,
             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
         )
+        reaper.track(self.proc.pid)
         self.wait_ready()
         return self
 
@@ -145,21 +147,22 @@ class Server:
         """SIGINT (gunicorn's quick shutdown), then SIGKILL to the whole group if it lingers."""
         if self.proc is None:
             return
-        pgid = self.proc.pid
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                pass
         try:
-            os.killpg(pgid, signal.SIGKILL)  # stray workers whose master died
-        except ProcessLookupError:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGINT)
+                self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
             pass
-        self.proc.wait()
+        finally:  # also when Ctrl-C lands mid-wait; takes stray workers whose master died
+            reaper.kill(self.proc.pid)
+            self.proc.wait()
 
     def __enter__(self):
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:  # Ctrl-C during the readiness probe too: __exit__ won't run
+            self.__exit__()
+            raise
 
     def __exit__(self, *exc):
         self.stop()

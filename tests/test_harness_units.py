@@ -1,0 +1,125 @@
+"""The harness's own logic, on real processes and files where that is cheap."""
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from harness import histogram, plan
+from harness.errors import FdbenchError
+from harness.sample import ServerSampler
+from harness.store import Run
+from harness.trial import flags_for
+
+from .helpers import fdbench
+
+BURN = "import time\nend = time.process_time() + {s}\nwhile time.process_time() < end: pass\n"
+
+
+def test_sampler_counts_cpu_of_the_whole_tree():
+    """A parent that forks two busy children: their CPU is the window's CPU."""
+    code = ("import subprocess, sys, time\n"
+            f"kids = [subprocess.Popen([sys.executable, '-c', {BURN.format(s=0.6)!r}]) for _ in range(2)]\n"
+            "time.sleep(5)\n")
+    root = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        time.sleep(0.3)  # children started
+        sampler = ServerSampler([root.pid], interval=0.1)
+        sampler.begin()
+        time.sleep(2.0)
+        result = sampler.end()
+    finally:
+        root.kill()
+        root.wait()
+    assert 3 == len(result["rss_mb"])
+    assert 0.7 <= result["cpu_s"] <= 1.4, result  # 2 × 0.6 s, less what ran before begin()
+    assert result["sampler_cpu_s"] < 0.1
+
+
+def test_sampler_reports_a_vanished_worker():
+    kid = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+    sampler = ServerSampler([kid.pid], interval=0.1)
+    sampler.begin()
+    kid.wait()
+    assert sampler.end()["vanished"] == [kid.pid]
+
+
+def test_histogram_merge_adds_counts_and_keeps_percentiles():
+    a, b = histogram.new(), histogram.new()
+    for v in range(1, 1001):
+        histogram.record(a, v)
+        histogram.record(b, v + 1000)
+    merged = histogram.merge([histogram.encode(a), histogram.encode(b)])
+    assert merged.get_total_count() == 2000
+    s = histogram.summary(merged)
+    assert abs(s["p50"] - 1000) <= 1 and abs(s["max"] - 2000) <= 2
+    assert histogram.summary(histogram.new())["p50"] is None
+
+
+def test_rounds_rotate_the_app_order():
+    cfg = plan.make_config("quick", ("flask", "django", "baseline"), ("json",), repeat=3)
+    orders = [[s.target for s in plan.closed_loop_trials(cfg) if s.round == r] for r in range(3)]
+    assert orders == [["flask", "django", "baseline"], ["django", "baseline", "flask"],
+                      ["baseline", "flask", "django"]]
+
+
+@pytest.mark.parametrize("kwargs,error", [
+    ({"profile": "huge"}, "unknown profile"),
+    ({"targets": ("pyramid",)}, "unknown app"),
+    ({"scenarios": ("graphql",)}, "unknown scenario"),
+    ({"repeat": 0}, "--repeat"),
+    ({"duration": -1}, "--duration"),
+])
+def test_bad_config_is_refused(kwargs, error):
+    with pytest.raises(FdbenchError, match=error):
+        plan.make_config(**kwargs)
+
+
+def test_flags():
+    assert flags_for(1000, 0, 95.0, [], None) == ["generator_bound"]
+    assert flags_for(950, 2, 50.0, [], 1000) == ["near_generator_ceiling", "errors"]
+    assert flags_for(100, 0, 50.0, [1234], 1000) == ["worker_exited"]
+
+
+def test_store_reports_a_damaged_line(tmp_path):
+    run = Run.create(tmp_path, {"profile": "quick"})
+    run.add_trial({"trial_id": "a", "status": "ok"})
+    with open(run.path / "trials.jsonl", "a") as f:
+        f.write('{"trial_id": "b", "sta\n')
+    run.add_trial({"trial_id": "c", "status": "ok"})
+    warnings = []
+    assert [t["trial_id"] for t in Run.open(run.path).trials(warnings.append)] == ["a", "c"]
+    assert warnings and "line 2" in warnings[0]
+
+
+def test_two_runs_never_share_a_folder(tmp_path):
+    a, b = Run.create(tmp_path, {}), Run.create(tmp_path, {})
+    assert a.path != b.path and json.loads((b.path / "run.json").read_text())["status"] == "running"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["serve", "pyramid"], "unknown app"),
+    (["bench", "--profile", "huge"], "unknown profile"),
+    (["bench", "--scenarios", "nope"], "unknown scenario"),
+    (["bench", "--repeat", "0"], "--repeat"),
+    (["bench", "--resume", "/nonexistent/run"], "not a run folder"),
+    (["serve", "flask", "--db", "mysql://x"], "unsupported --db"),
+    (["bench", "--no-such-flag"], "No such option"),
+])
+def test_cli_errors_are_one_line_exit_2(args, message):
+    proc = fdbench(*args, timeout=60)
+    assert proc.returncode == 2
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_serve_on_a_busy_port_is_one_line_exit_2():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        proc = fdbench("serve", "flask", "--port", str(s.getsockname()[1]), timeout=60)
+    assert proc.returncode == 2 and "is busy" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
