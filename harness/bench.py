@@ -82,3 +82,26 @@ def bench(cfg, db_url, out_dir, resume=None):
     finally:
         run.finish(status)
     return run
+
+
+def after_trials(run, db_url, static=True, instructions=True, report=True):
+    """The measurements that need no load, then the report. Returns the report's path."""
+    if static:
+        from . import static as static_measures
+
+        console.print("measuring code size, footprint, layers and security ...")
+        static_measures.collect(run.path, db_url)
+    if instructions:
+        from . import instructions as instr
+
+        console.print("counting instructions per request under callgrind ...")
+        try:
+            instr.write(run.path, instr.measure(run.meta["config"]["targets"], db_url=db_url))
+        except instr.ValgrindMissing as exc:
+            console.print(f"[yellow]{exc}[/]")
+    if report:
+        from .paths import REPORTS
+        from .report import render
+
+        return render([run.path], REPORTS / run.path.name)
+    return None

@@ -78,20 +78,30 @@ def serve(app, port, db, workers, worker_class, variant):
 @click.option("--worker-class", default="sync", show_default=True, help="|".join(WORKER_CLASSES))
 @click.option("--out", type=click.Path(file_okay=False), default=str(RESULTS), show_default=True)
 @click.option("--resume", type=click.Path(), default=None, help="finish the missing trials of RUN")
+@click.option("--no-static", is_flag=True, help="skip code size, footprint, layers, security")
+@click.option("--no-instructions", is_flag=True, help="skip the callgrind instruction counts")
+@click.option("--no-report", is_flag=True, help="skip the HTML report")
 def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, workers,
-          worker_class, out, resume):
-    """Run the benchmark matrix, store the run and print the summary."""
+          worker_class, out, resume, no_static, no_instructions, no_report):
+    """Run the benchmark matrix, store the run, print the summary and write the report."""
+    from .bench import after_trials
     from .bench import bench as run_bench
     from .plan import make_config
+    from .report import print_claims
     from .summary import ratios_table, table
 
     cfg = make_config(profile, split(targets), split(scenarios), repeat, warmup, duration,
                       users, workers, worker_class)
-    run = run_bench(cfg, dbmod.resolve_url(db), Path(out), resume)
-    console = Console()
+    db_url = dbmod.resolve_url(db)
+    run = run_bench(cfg, db_url, Path(out), resume)
+    console = Console(width=max(Console().width, 110))
     console.print(table(run.trials()))
     console.print(ratios_table(run.trials()))
+    page = after_trials(run, db_url, not no_static, not no_instructions, not no_report)
+    print_claims(run.path, console)
     console.print(f"run {run.meta['status']}: {run.path}")
+    if page:
+        console.print(f"report: {page}")
 
 
 @cli.command()
@@ -168,6 +178,19 @@ def compare(base, new, fail_above, html_path):
     from .compare import run_compare
 
     raise click.exceptions.Exit(run_compare(base, new, fail_above, html_path, Console()))
+
+
+@cli.command("instructions")
+@click.option("--apps", "targets", default=None, help="comma list: flask,django,django-stripped,baseline")
+@click.option("--endpoints", default=None, help="comma list, e.g. /json,/db (default: all six)")
+@click.option("--requests", type=int, default=None, help="measured requests per endpoint [default: 20]")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="a .json file or a run folder (default: results/instructions-<run-id>.json)")
+def instructions_cmd(targets, endpoints, requests, out):
+    """Instructions per request under callgrind: in-process and through gunicorn's worker."""
+    from .instructions import DEFAULT_REQUESTS, command
+
+    command(split(targets), split(endpoints), requests or DEFAULT_REQUESTS, out)
 
 
 def split(value):
