@@ -72,14 +72,16 @@ def _ms(us) -> str:
 
 
 def _ablation(ev: Evidence, case: str) -> list[str]:
-    """Django - Flask, Django - stripped (the middleware's cost) in µs, from paired rounds."""
-    t = ev.trials
+    """Per machine, Django - Flask and Django - stripped Django (the middleware's cost) in µs
+    from paired rounds: absolute µs are never pooled across runs."""
     lines = []
-    for a, b, what in (("django", "flask", "Django − Flask"),
-                       ("django", "django-stripped", "Django − stripped Django (middleware)")):
-        est = stats.paired_stat(t, case, a, b, lambda x, y: x - y)
-        if est is not None:
-            lines.append(f"{what}: {est.text('{:,.1f}', unit=' µs')}")
+    for run in ev.runs:
+        label = f"{run.trials['machine'].iloc[0]}: " if len(ev.runs) > 1 and len(run.trials) else ""
+        for a, b, what in (("django", "flask", "Django − Flask"),
+                           ("django", "django-stripped", "Django − stripped Django (middleware)")):
+            est = stats.paired_stat(run.trials, case, a, b, lambda x, y: x - y)
+            if est is not None:
+                lines.append(f"{label}{what} {est.text('{:,.1f}', unit=' µs')}")
     return lines or ["no paired Flask / Django / stripped Django trials"]
 
 

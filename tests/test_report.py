@@ -55,6 +55,7 @@ def test_two_machines_side_by_side(tmp_path):
     html = render([x86, arm], tmp_path / "rep").read_text()
     assert "Ratios by machine" in html
     assert "testbox x86_64" in html and "armbox aarch64" in html
+    assert "armbox aarch64: Django − Flask" in html   # absolute µs labelled, never pooled
 
 
 def test_cli_report_and_claims(flagged_run, tmp_path):
@@ -107,9 +108,11 @@ def test_real_quick_run_end_to_end(tmp_path):
     out = tmp_path / "results"
     proc = subprocess.run(
         [sys.executable, "-m", "harness.cli", "bench", "--profile", "quick", "--scenarios", "json",
-         "--repeat", "1", "--warmup", "0.3", "--duration", "1", "--out", str(out)],
+         "--repeat", "1", "--warmup", "0.3", "--duration", "1", "--out", str(out),
+         "--no-static", "--no-instructions", "--no-report"],  # rendered below, into tmp_path
         cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "the article's claims" in proc.stdout   # bench prints the claims table
     (run_dir,) = out.iterdir()
     html = render([run_dir], tmp_path / "rep").read_text()
     assert "Scenario json" in html and run_dir.name in html
