@@ -4,7 +4,7 @@ slow drift of the machine never lands on one app alone."""
 import os
 from dataclasses import dataclass, replace
 
-from scenarios.matrix import PROFILES, SCENARIOS, TARGETS
+from scenarios.matrix import COST_RATES, PROFILES, SCENARIOS, TARGETS
 
 from .errors import FdbenchError
 from .trial import TrialSpec
@@ -21,6 +21,7 @@ class BenchConfig:
     users: int
     workers: int
     worker_class: str
+    modes: tuple
     open_loop_fraction: float
     server_cpus: tuple
     load_cpus: tuple
@@ -43,7 +44,7 @@ def choose(kind, asked, known):
 
 
 def make_config(profile="default", targets=None, scenarios=None, repeat=None, warmup=None,
-                duration=None, users=None, workers=None, worker_class="sync"):
+                duration=None, users=None, workers=None, worker_class="sync", modes=None):
     if profile not in PROFILES:
         raise FdbenchError(f"unknown profile {profile!r}: choose from {', '.join(PROFILES)}")
     p = PROFILES[profile]
@@ -53,6 +54,9 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
     for name, value in (("--warmup", warmup), ("--duration", duration)):
         if value is not None and not 0 <= value <= 600:
             raise FdbenchError(f"{name} must be between 0 and 600 seconds, not {value}")
+    for mode in modes or ():
+        if mode not in ("closed", "open"):
+            raise FdbenchError(f"unknown mode {mode!r}: choose from closed, open")
     if duration is not None and duration <= 0:
         raise FdbenchError("--duration must be above 0 seconds")
     server_cpus, load_cpus = split_cpus()
@@ -66,6 +70,7 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
         users=users or p.users,
         workers=workers or len(server_cpus),
         worker_class=worker_class,
+        modes=modes or p.modes,
         open_loop_fraction=p.open_loop_fraction,
         server_cpus=server_cpus,
         load_cpus=load_cpus,
@@ -77,19 +82,26 @@ def rotate(items, n):
     return items[n:] + items[:n]
 
 
-def closed_loop_trials(cfg):
+def planned_trials(cfg):
+    """The planned trials: closed-loop (throughput) and fixed-rate (cost) ones, by round."""
     specs = []
     for rnd in range(cfg.rounds):
-        for scenario in cfg.scenarios:
-            for target in rotate(list(cfg.targets), rnd):
-                app, variant = TARGETS[target]
-                specs.append(TrialSpec(
-                    trial_id=f"r{rnd}-{scenario}-{target}", round=rnd, order=len(specs),
-                    target=target, app=app, variant=variant, scenario=scenario,
-                    path=SCENARIOS[scenario], mode="closed", users=cfg.users, rate=None,
-                    warmup_s=cfg.warmup_s, duration_s=cfg.duration_s, workers=cfg.workers,
-                    worker_class=cfg.worker_class))
+        for mode in cfg.modes:
+            for scenario in cfg.scenarios:
+                for target in rotate(list(cfg.targets), rnd):
+                    specs.append(spec_for(cfg, rnd, mode, scenario, target, len(specs)))
     return specs
+
+
+def spec_for(cfg, rnd, mode, scenario, target, order):
+    app, variant = TARGETS[target]
+    rate = COST_RATES[scenario] if mode == "open" else None
+    prefix = f"r{rnd}" if mode == "closed" else f"r{rnd}-cost"
+    return TrialSpec(
+        trial_id=f"{prefix}-{scenario}-{target}", round=rnd, order=order, target=target,
+        app=app, variant=variant, scenario=scenario, path=SCENARIOS[scenario], mode=mode,
+        users=cfg.users, rate=rate, warmup_s=cfg.warmup_s, duration_s=cfg.duration_s,
+        workers=cfg.workers, worker_class=cfg.worker_class)
 
 
 def open_loop_trials(cfg, closed, capacity):
@@ -97,9 +109,10 @@ def open_loop_trials(cfg, closed, capacity):
     specs = []
     for spec in closed:
         key = (spec.scenario, spec.target)
-        if spec.round != 0 or not capacity.get(key):
+        if spec.round != 0 or spec.mode != "closed" or not capacity.get(key):
             continue
         rate = round(cfg.open_loop_fraction * capacity[key], 1)
         specs.append(replace(spec, trial_id=f"open-{spec.scenario}-{spec.target}", round=0,
                              order=len(closed) + len(specs), mode="open", rate=rate))
     return specs
+closed_loop_trials = planned_trials  # old name, until every caller uses the new one

@@ -1,8 +1,9 @@
 """The scenario matrix: which endpoint each scenario requests, and the profiles that pick
 scenarios, windows and rounds.
 
-Adding a scenario is one line in SCENARIOS: a name and the request path. It is then available
-to `fdbench bench --scenarios NAME`; add its name to a profile to run it by default.
+Adding a scenario is one line in SCENARIOS (a name and the request path) and one in
+COST_RATES. It is then available to `fdbench bench --scenarios NAME`; add its name to a
+profile to run it by default.
 """
 from dataclasses import dataclass, field
 
@@ -16,6 +17,20 @@ SCENARIOS = {
     "queries-20": "/queries?queries=20",
     "fortunes": "/fortunes",
     "updates-5": "/updates?queries=5",
+}
+
+# name -> requests per second offered in open-loop ("cost") trials: the same for every app,
+# so that CPU-µs per request compares like with like, and low enough that even Django on a
+# slow CI runner keeps up (a trial that cannot keep up shows it in its latency and errors).
+COST_RATES = {
+    "json": 400,
+    "plaintext": 400,
+    "db": 300,
+    "queries-1": 300,
+    "queries-5": 150,
+    "queries-20": 50,
+    "fortunes": 250,
+    "updates-5": 60,
 }
 
 # target -> (app, variant): what a trial serves
@@ -33,16 +48,18 @@ class Profile:
     rounds: int            # each round runs every (scenario, target) once, in a new order
     warmup_s: float        # discarded
     duration_s: float      # measured window
-    users: int = 16        # closed-loop connections
+    modes: tuple = ("closed", "open")  # closed: throughput; open: cost at COST_RATES
+    users: int = 16        # connections (closed loop: all busy; open loop: a pool to send from)
     open_loop_fraction: float = 0.0   # >0: also an open-loop trial at this share of capacity
     targets: tuple = field(default=tuple(TARGETS))
 
 
 PROFILES = {
-    # CI-sized: three scenarios, one round, short windows.
-    "quick": Profile(scenarios=("json", "db", "fortunes"), rounds=1, warmup_s=1.0, duration_s=3.0),
-    # make bench: every scenario, three interleaved rounds (enough for a CI on the median).
-    "default": Profile(scenarios=tuple(SCENARIOS), rounds=3, warmup_s=1.0, duration_s=3.0),
+    # CI-sized: the cost (CPU-µs per request at a fixed rate) of three scenarios, one round.
+    "quick": Profile(scenarios=("json", "db", "fortunes"), rounds=1, warmup_s=1.0,
+                     duration_s=3.0, modes=("open",)),
+    # make bench: every scenario, throughput and cost, interleaved rounds.
+    "default": Profile(scenarios=tuple(SCENARIOS), rounds=2, warmup_s=1.0, duration_s=3.0),
     # Longer windows, five rounds, and open-loop latency at half of each app's capacity.
     "full": Profile(scenarios=tuple(SCENARIOS), rounds=5, warmup_s=2.0, duration_s=8.0,
                     open_loop_fraction=0.5),
