@@ -28,13 +28,14 @@ def ceiling_rps():
     return data.get("ceiling_rps") if same_machine else None
 
 
-def run_meta(cfg, db_url):
+def run_meta(cfg, db_url, throwaway=False):
     env = fingerprint.collect()
-    return {"profile": cfg.profile, "config": asdict(cfg) | {"db_url": db_url},
-            "db": dbmod.describe(db_url), **env}
+    db = dbmod.describe(db_url) | {"throwaway_cluster": throwaway,
+                                   "cpus": list(cfg.server_cpus) if throwaway else None}
+    return {"profile": cfg.profile, "config": asdict(cfg) | {"db_url": db_url}, "db": db, **env}
 
 
-def run_specs(run, specs, db_url, cfg, ceiling, progress, task):
+def run_specs(run, specs, db_url, cfg, ceiling, progress, task, db_pids=()):
     done = {t["trial_id"] for t in run.trials() if t.get("status") == "ok"}
     for spec in specs:
         if spec.trial_id in done:
@@ -42,7 +43,7 @@ def run_specs(run, specs, db_url, cfg, ceiling, progress, task):
             continue
         progress.update(task, description=f"{spec.scenario:<11} {spec.target:<16} round {spec.round + 1}")
         reaper.check()
-        record, hist = run_trial(spec, db_url, cfg.server_cpus, cfg.load_cpus, ceiling)
+        record, hist = run_trial(spec, db_url, cfg.server_cpus, cfg.load_cpus, ceiling, db_pids)
         reaper.check()  # a trial cut short by Ctrl-C is not stored
         run.add_trial(record, hist)
         if record["status"] != "ok":
@@ -61,10 +62,11 @@ def capacity(run):
     return {k: statistics.median(v) for k, v in rates.items()}
 
 
-def bench(cfg, db_url, out_dir, resume=None):
-    """Run the whole matrix into a run folder; returns the Run (complete or partial)."""
+def bench(cfg, db_url, out_dir, resume=None, db_pids=()):
+    """Run the whole matrix into a run folder; returns the Run (complete or partial).
+    db_pids: the throwaway PostgreSQL's postmaster, whose CPU each trial records apart."""
     dbmod.ensure(db_url)
-    run = Run.open(resume) if resume else Run.create(out_dir, run_meta(cfg, db_url))
+    run = Run.open(resume) if resume else Run.create(out_dir, run_meta(cfg, db_url, bool(db_pids)))
     closed = closed_loop_trials(cfg)
     total = len(closed) * (2 if cfg.open_loop_fraction else 1)
     ceiling = ceiling_rps()
@@ -73,11 +75,11 @@ def bench(cfg, db_url, out_dir, resume=None):
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=console) as progress:
             task = progress.add_task("starting", total=total)
-            run_specs(run, closed, db_url, cfg, ceiling, progress, task)
+            run_specs(run, closed, db_url, cfg, ceiling, progress, task, db_pids)
             if cfg.open_loop_fraction:
                 opened = open_loop_trials(cfg, closed, capacity(run))
                 progress.update(task, total=len(closed) + len(opened))
-                run_specs(run, opened, db_url, cfg, ceiling, progress, task)
+                run_specs(run, opened, db_url, cfg, ceiling, progress, task, db_pids)
         status = "complete"
     finally:
         run.finish(status)

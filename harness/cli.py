@@ -50,7 +50,11 @@ def serve(app, port, db, workers, worker_class, variant):
     """Serve APP (flask, django, baseline) under gunicorn until Ctrl-C."""
     if app not in APP_SPECS:
         raise FdbenchError(f"unknown app {app!r}: choose from {', '.join(APP_SPECS)}")
-    url = dbmod.resolve_url(db)
+    with dbmod.database(db) as database:
+        _serve(app, database.url, port, workers, worker_class, variant)
+
+
+def _serve(app, url, port, workers, worker_class, variant):
     dbmod.ensure(url)
     cfg = ServeConfig(app=app, db_url=url, variant=variant, port=port, workers=workers,
                       worker_class=worker_class)
@@ -92,12 +96,12 @@ def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, work
 
     cfg = make_config(profile, split(targets), split(scenarios), repeat, warmup, duration,
                       users, workers, worker_class)
-    db_url = dbmod.resolve_url(db)
-    run = run_bench(cfg, db_url, Path(out), resume)
-    console = Console(width=max(Console().width, 110))
-    console.print(table(run.trials()))
-    console.print(ratios_table(run.trials()))
-    page = after_trials(run, db_url, not no_static, not no_instructions, not no_report)
+    with dbmod.database(db, cfg.server_cpus) as database:  # a throwaway cluster ends here
+        run = run_bench(cfg, database.url, Path(out), resume, database.server_pids)
+        console = Console(width=max(Console().width, 110))
+        console.print(table(run.trials()))
+        console.print(ratios_table(run.trials()))
+        page = after_trials(run, database.url, not no_static, not no_instructions, not no_report)
     print_claims(run.path, console)
     console.print(f"run {run.meta['status']}: {run.path}")
     if page:
@@ -133,9 +137,9 @@ def footprint_cmd(db, as_json):
     """Dependencies, import time, cold start and idle RSS of each framework."""
     from . import footprint, static_tables
 
-    url = dbmod.resolve_url(db)
-    dbmod.ensure(url)
-    _print_static(footprint.measure(url), static_tables.footprint_tables, as_json)
+    with dbmod.database(db) as database:
+        dbmod.ensure(database.url)
+        _print_static(footprint.measure(database.url), static_tables.footprint_tables, as_json)
 
 
 def _print_static(result, tables, as_json):

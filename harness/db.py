@@ -2,6 +2,8 @@
 not in the apps; the apps only read and write them."""
 import os
 import random
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -35,18 +37,49 @@ def default_sqlite_url():
     return f"sqlite:///{VAR / 'fdbench.sqlite3'}"
 
 
+def given_postgres_url():
+    """DATABASE_URL when it names a PostgreSQL server: it wins over a throwaway cluster."""
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgresql:", "postgresql+psycopg:")) else None
+
+
 def resolve_url(db=None):
-    """`--db` value (sqlite, a URL, or nothing) → a SQLAlchemy URL both apps understand."""
+    """`--db` value (sqlite, a URL, or nothing) → a SQLAlchemy URL both apps understand.
+    `postgres` without DATABASE_URL needs a throwaway cluster: use database() for that."""
     db = db or os.environ.get("DATABASE_URL") or "sqlite"
     if db == "sqlite":
         return default_sqlite_url()
     if db == "postgres":
-        raise FdbenchError("--db postgres needs DATABASE_URL=postgresql+psycopg://... for now")
+        db = given_postgres_url()
+        if not db:
+            raise FdbenchError("--db postgres runs a throwaway cluster that lives for one command: "
+                               "set DATABASE_URL=postgresql://... for a lasting database")
     if db.startswith("postgresql://"):
         db = "postgresql+psycopg://" + db.removeprefix("postgresql://")
     if not db.startswith(("sqlite:", "postgresql+psycopg:")):
         raise FdbenchError(f"unsupported --db {db!r}: use sqlite, postgres or a sqlite:/postgresql: URL")
     return db
+
+
+@dataclass
+class Database:
+    url: str
+    server_pids: list = field(default_factory=list)  # the DB server's root pids, when ours
+    throwaway: bool = False
+
+
+@contextmanager
+def database(db=None, cpus=()):
+    """The database a command works on. `postgres` with no PostgreSQL DATABASE_URL starts a
+    throwaway cluster (harness/pg.py) pinned to `cpus`, removed when the block ends; its
+    postmaster pid is given so that its CPU time can be counted as part of each request."""
+    if db == "postgres" and not given_postgres_url():
+        from .pg import Cluster
+
+        with Cluster(cpus) as cluster:
+            yield Database(cluster.url, [cluster.pid], throwaway=True)
+        return
+    yield Database(resolve_url(db))
 
 
 def engine(url):
@@ -101,7 +134,38 @@ def describe(url):
         with engine(url).connect() as conn:
             dialect = conn.dialect
             version = ".".join(map(str, dialect.server_version_info or ()))
+            settings = server_settings(conn)
     except sa.exc.SQLAlchemyError as exc:
         raise FdbenchError(f"database unreachable: {url}: {exc}") from None
     return {"engine": dialect.name, "version": version,
-            "url": url if url.startswith("sqlite") else sa.engine.make_url(url).render_as_string()}
+            "url": url if url.startswith("sqlite") else sa.engine.make_url(url).render_as_string(),
+            "settings": settings, "connections": connection_policy(url)}
+
+
+# Server settings that change what a request costs; recorded, never silently altered.
+PG_SETTINGS = ("fsync", "synchronous_commit", "full_page_writes", "wal_level", "shared_buffers",
+               "max_connections", "jit", "listen_addresses")
+
+
+def server_settings(conn):
+    if conn.dialect.name == "sqlite":
+        return {"journal_mode": conn.exec_driver_sql("PRAGMA journal_mode").scalar(),
+                "synchronous": conn.exec_driver_sql("PRAGMA synchronous").scalar()}
+    rows = conn.execute(sa.text("SELECT name, setting, unit FROM pg_settings WHERE name = ANY(:n)"),
+                        {"n": list(PG_SETTINGS)})
+    return {name: setting + (f" ({unit})" if unit else "") for name, setting, unit in rows}
+
+
+def connection_policy(url):
+    """How each app holds its connections (per gunicorn worker), as run.json records it.
+    SQLAlchemy's pool is read from an engine built as Flask-SQLAlchemy builds it (no pool
+    options); Django's CONN_MAX_AGE from the variable its settings read (default 60 there,
+    checked by tests/test_db_settings.py)."""
+    pool = engine(url).pool
+    size = pool.size() if hasattr(pool, "size") else None
+    return {
+        "flask": {"pool": type(pool).__name__, "pool_size": size,
+                  "max_overflow": getattr(pool, "_max_overflow", None)},
+        "django": {"CONN_MAX_AGE": int(os.environ.get("DJANGO_CONN_MAX_AGE", "60"))},
+        "baseline": {"connections": "one per worker, autocommit; BEGIN/COMMIT around /updates"},
+    }

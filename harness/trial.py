@@ -44,19 +44,43 @@ def flags_for(rps, errors, generator_cpu_pct, vanished, ceiling_rps):
     return flags
 
 
-def measure(spec, server, load_cpus):
-    """Drive the load and sample the server; returns (sample, generator result)."""
+def measure(spec, server, load_cpus, db_pids=()):
+    """Drive the load and sample the server, and the DB server apart when we run it;
+    returns (sample, DB sample or None, generator result)."""
     sampler = ServerSampler([server.proc.pid])
+    db_sampler = ServerSampler(db_pids) if db_pids else None
     with LoadProcess(server.url, spec.path, spec.users, spec.warmup_s, spec.duration_s,
                      spec.mode, spec.rate, load_cpus) as load:
         load.expect("measure-start")
         sampler.begin()
+        if db_sampler:
+            db_sampler.begin()
         load.expect("measure-end")
         sample = sampler.end()
-        return sample, load.expect("result")
+        db_sample = db_sampler.end() if db_sampler else None
+        return sample, db_sample, load.expect("result")
 
 
-def record_for(spec, server, sample, result, ceiling_rps):
+def per_request(cpu_s, requests):
+    return round(1e6 * cpu_s / requests, 2) if requests and cpu_s is not None else None
+
+
+def db_cost(db_url, db_sample, sample, requests):
+    """DB server CPU apart, and the total a request costs. SQLite runs inside the workers, so
+    the total is the server's; an external server we cannot sample leaves the total unknown."""
+    if db_sample is not None:
+        db_cpu = db_sample["cpu_s"]
+        total = sample["cpu_s"] + db_cpu
+    else:
+        db_cpu = None
+        total = sample["cpu_s"] if db_url.startswith("sqlite") else None
+    return {"db_cpu_s": None if db_cpu is None else round(db_cpu, 4),
+            "db_cpu_us_per_request": per_request(db_cpu, requests),
+            "total_cpu_us_per_request": per_request(total, requests)}
+
+
+def record_for(spec, server, sample, result, ceiling_rps, db=None):
+    """db: db_cost()'s fields, or None when the trial had no DB figures to add."""
     hist = histogram.decode(result["histogram"])
     elapsed, requests = result["elapsed_s"], result["requests"]
     rps = requests / elapsed if elapsed else 0.0
@@ -72,6 +96,7 @@ def record_for(spec, server, sample, result, ceiling_rps):
         "latency_locust_ms": result["locust"],
         "server_cpu_s": round(sample["cpu_s"], 4),
         "cpu_us_per_request": round(1e6 * sample["cpu_s"] / requests, 2) if requests else None,
+        **(db or {}),
         "rss_mb": {"master": round(sample["rss_mb"].get(master, 0.0), 1), "workers": workers,
                    "worker_peak": max(workers, default=None)},
         "generator_cpu_pct": result["generator_cpu_pct"],
@@ -88,16 +113,21 @@ def failed_record(spec, reason):
             "cpu_us_per_request": None, "flags": ["failed"], "status": "failed", "reason": reason}, None
 
 
-def run_trial(spec, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None):
+def run_trial(spec, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, db_pids=()):
     """Returns (record, histogram or None). A failure becomes a failed record, not an exception,
-    so one broken trial never ends the run; Ctrl-C still propagates."""
+    so one broken trial never ends the run; Ctrl-C still propagates. db_pids: the DB server's
+    root pids when fdbench runs it, so its CPU counts as part of each request's cost."""
     cfg = ServeConfig(app=spec.app, variant=spec.variant, db_url=db_url, workers=spec.workers,
                       worker_class=spec.worker_class, cpus=list(server_cpus))
     try:
         with Server(cfg) as server:
-            sample, result = measure(spec, server, load_cpus)
+            sample, db_sample, result = measure(spec, server, load_cpus, db_pids)
             if server.proc.poll() is not None:
                 return failed_record(spec, f"gunicorn master exited: {server.log_tail(3)}")
-            return record_for(spec, server, sample, result, ceiling_rps)
+            db = db_cost(db_url, db_sample, sample, result["requests"])
+            record, hist = record_for(spec, server, sample, result, ceiling_rps, db)
+            if db_sample and db_sample["vanished"]:  # a backend's CPU time was lost
+                record["flags"].append("db_process_exited")
+            return record, hist
     except FdbenchError as exc:
         return failed_record(spec, str(exc))
