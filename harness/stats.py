@@ -135,6 +135,8 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
             "generator_bound": int(g["generator_bound"].sum()),
             "cpu": median_ci(ok[COST]), "rps": median_ci(ok["capacity_rps"].dropna()),
             "rps_bound": median_ci(ok.loc[ok["generator_bound"], "rps"]),
+            "open": bool((g["mode"] == "open").all()),
+            "rps_achieved": median_ci(ok["rps"].dropna()),
             **{p: _median(ok[p]) for p in (*PERCENTILES, "max")},
             "rss": _median(ok["rss_worker_peak"]),
         })

@@ -7,7 +7,7 @@ from harness.claims import CLAIMS, VERDICTS
 from harness.claims.evidence import Evidence, judge
 from harness.claims.speed import aggregate
 from harness.paths import ROOT
-from tests.runfactory import write_run
+from tests.runfactory import trial, write_run
 
 ARTICLE = ROOT.parent / "shared" / "seed" / "flask-vs-django-article.txt"
 
@@ -103,3 +103,13 @@ def test_speed_quotes_are_the_articles_words():
     for c in CLAIMS:
         if c.key in ("speed", "modest", "layers"):
             assert c.quote in text, c.key
+
+
+def test_cost_claims_prefer_the_fixed_rate_open_loop_case(tmp_path):
+    opened = [{**trial("json", t, r, c), "mode": "open", "rate": 400.0, "trial_id": f"o{r}-{t}"}
+              for r in range(5) for t, c in (("flask", 1000.0), ("django", 500.0),
+                                             ("django-stripped", 450.0), ("baseline", 300.0))]
+    v = verdicts(write_run(tmp_path / "r", costs={"flask": 500.0, "django": 1000.0}, extra=opened))
+    assert v["speed"].verdict == "mixed"   # open json: Flask slower; closed db: Flask faster
+    assert "json (open 400/s) 2.00" in v["speed"].summary
+    assert "of 2 scenarios" in v["speed"].summary   # json counted once

@@ -117,6 +117,19 @@ class Evidence:
         frames = [instructions_frame(r.instructions, r.run_id) for r in self.runs if r.instructions]
         return pd.concat(frames, ignore_index=True) if frames else instructions_frame(None, "")
 
+    @cached_property
+    def cost_cases(self) -> list[str]:
+        """One case per scenario for the cost claims: the fixed-rate open-loop case where Flask
+        and Django both ran at it (like with like), else the closed-loop one."""
+        t = self.trials[self.trials["usable"]]
+        out = []
+        for scenario in dict.fromkeys(t["scenario"]):
+            s = t[t["scenario"] == scenario]
+            opened = [c for c in dict.fromkeys(s.loc[s["mode"] == "open", "case"])
+                      if {"flask", "django"} <= set(s.loc[s["case"] == c, "target"])]
+            out.append(opened[0] if opened else str(scenario))
+        return out
+
     def targets_in(self, case: str) -> set[str]:
         t = self.trials
         return set(t.loc[(t["case"] == case) & t["usable"], "target"])

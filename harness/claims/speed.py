@@ -38,7 +38,7 @@ def _below_one(est) -> bool | None:
 
 def _ratios(ev, a, b) -> dict:
     """Paired a/b CPU-µs ratios per case, cases where both targets ran only."""
-    out = {c: stats.paired_ratio(ev.trials, c, a, b) for c in ev.cases}
+    out = {c: stats.paired_ratio(ev.trials, c, a, b) for c in ev.cost_cases}
     return {c: e for c, e in out.items() if e is not None}
 
 
@@ -117,7 +117,7 @@ def _modest_verdict(classes: list[str]) -> str:
          "half are large; mixed otherwise; inconclusive if no scenario has a CI.",
 )
 def modest(ev) -> Verdict:
-    gaps = {c: stats.paired_stat(ev.trials, c, "flask", "django", _gap) for c in ev.cases}
+    gaps = {c: stats.paired_stat(ev.trials, c, "flask", "django", _gap) for c in ev.cost_cases}
     gaps = {c: e for c, e in gaps.items() if e is not None}
     if not gaps:
         return _missing("Flask and Django")
@@ -134,7 +134,7 @@ def modest(ev) -> Verdict:
 def _framework_share(ev) -> str:
     """(framework - baseline) / framework per case, for the frameworks that have a baseline."""
     parts = []
-    for case in ev.cases:
+    for case in ev.cost_cases:
         for target in ("flask", "django"):
             est = stats.paired_stat(ev.trials, case, target, "baseline", lambda f, b: (f - b) / f)
             if est is not None:
@@ -181,7 +181,7 @@ def _layers_case(ev, case):
 )
 def layers(ev) -> Verdict:
     per_case, parts, numbers = {}, [], {}
-    for case in ev.cases:
+    for case in ev.cost_cases:
         ratio, share, decided = _layers_case(ev, case)
         if ratio is None:
             continue
