@@ -158,6 +158,7 @@ def report(runs):
     from .paths import REPORTS
     from .report import render, report_name
 
+    warn_damaged(*runs)
     click.echo(render(list(runs), REPORTS / report_name(runs)))
 
 
@@ -167,6 +168,7 @@ def claims(run):
     """Print the claims table of a stored RUN."""
     from .report import print_claims
 
+    warn_damaged(run)
     print_claims(run)
 
 
@@ -181,6 +183,7 @@ def compare(base, new, fail_above, html_path):
     """Compare two stored runs; exit 1 on a significant regression above --fail-above."""
     from .compare import run_compare
 
+    warn_damaged(base, new)
     raise click.exceptions.Exit(run_compare(base, new, fail_above, html_path, Console()))
 
 
@@ -195,6 +198,14 @@ def instructions_cmd(targets, endpoints, requests, out):
     from .instructions import DEFAULT_REQUESTS, command
 
     command(split(targets), split(endpoints), requests or DEFAULT_REQUESTS, out)
+
+
+def warn_damaged(*runs):
+    """Readers skip a damaged trials.jsonl line: say so on stderr, never drop it silently."""
+    from .store import Run
+
+    for path in runs:
+        Run.open(path).trials(warn=lambda msg: click.echo(f"fdbench: warning: {msg}", err=True))
 
 
 def split(value):
@@ -222,7 +233,9 @@ def main(argv=None):
     except FdbenchError as exc:
         if debug:
             raise
-        click.echo(f"fdbench: error: {exc}", err=True)
+        # One line even when the cause spans several (a driver's hint, a log's tail).
+        lines = filter(None, (line.strip() for line in str(exc).splitlines()))
+        click.echo(f"fdbench: error: {' | '.join(lines)}", err=True)
         return 2
     except KeyboardInterrupt:
         click.echo("fdbench: interrupted", err=True)

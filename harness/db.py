@@ -84,7 +84,11 @@ def database(db=None, cpus=()):
 
 def engine(url):
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FdbenchError(f"cannot create the SQLite folder {folder}: {exc.strerror}") from None
     return sa.create_engine(url)
 
 

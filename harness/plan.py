@@ -2,12 +2,15 @@
 interleaved within each round and the order rotated between rounds (A B C, B C A, ...), so a
 slow drift of the machine never lands on one app alone."""
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from scenarios.matrix import COST_RATES, PROFILES, SCENARIOS, TARGETS
 
 from .errors import FdbenchError
+from .serve import WORKER_CLASSES
 from .trial import TrialSpec
+
+MAX_USERS = 1024
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ def split_cpus():
 
 
 def choose(kind, asked, known):
+    if not asked:
+        raise FdbenchError(f"no {kind} given: choose from {', '.join(known)}")
     unknown = [a for a in asked if a not in known]
     if unknown:
         raise FdbenchError(f"unknown {kind} {unknown[0]!r}: choose from {', '.join(known)}")
@@ -59,11 +64,15 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
             raise FdbenchError(f"unknown mode {mode!r}: choose from closed, open")
     if duration is not None and duration <= 0:
         raise FdbenchError("--duration must be above 0 seconds")
+    if users is not None and users > MAX_USERS:  # the load generator's own bound
+        raise FdbenchError(f"--users must be at most {MAX_USERS}, not {users}")
+    if worker_class not in WORKER_CLASSES:
+        raise FdbenchError(f"unknown worker class {worker_class!r}: choose from {', '.join(WORKER_CLASSES)}")
     server_cpus, load_cpus = split_cpus()
     return BenchConfig(
         profile=profile,
-        targets=choose("app", targets or p.targets, TARGETS),
-        scenarios=choose("scenario", scenarios or p.scenarios, SCENARIOS),
+        targets=choose("app", p.targets if targets is None else targets, TARGETS),
+        scenarios=choose("scenario", p.scenarios if scenarios is None else scenarios, SCENARIOS),
         rounds=repeat or p.rounds,
         warmup_s=p.warmup_s if warmup is None else warmup,
         duration_s=duration or p.duration_s,
@@ -75,6 +84,16 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
         server_cpus=server_cpus,
         load_cpus=load_cpus,
     )
+
+
+def stored_config(config):
+    """The BenchConfig a run recorded in run.json: `--resume` plans that run's trials, not
+    whatever the command line would plan now."""
+    names = {f.name for f in fields(BenchConfig)}
+    if not isinstance(config, dict) or names - set(config):
+        raise FdbenchError("run.json holds no complete bench config: this run cannot be resumed")
+    return BenchConfig(**{k: tuple(v) if isinstance(v, list) else v
+                          for k, v in config.items() if k in names})
 
 
 def rotate(items, n):

@@ -51,6 +51,8 @@ class ServeConfig:
             raise FdbenchError(f"unknown worker class {self.worker_class!r}: choose from {', '.join(WORKER_CLASSES)}")
         if self.workers < 1:
             raise FdbenchError("--workers must be at least 1")
+        if not 0 <= self.port <= 65535:
+            raise FdbenchError(f"--port must be between 1 and 65535, not {self.port}")
 
 
 def free_port():

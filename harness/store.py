@@ -61,15 +61,28 @@ class Run:
     @classmethod
     def open(cls, path):
         path = Path(path)
+        if not path.is_dir():
+            raise FdbenchError(f"{path} is not a run folder")
         try:
             meta = json.loads((path / "run.json").read_text())
         except FileNotFoundError:
             raise FdbenchError(f"{path} is not a run folder (no run.json)") from None
         except (OSError, ValueError) as exc:
             raise FdbenchError(f"cannot read {path / 'run.json'}: {exc}") from None
+        if not isinstance(meta, dict):
+            raise FdbenchError(f"{path / 'run.json'} is not an fdbench run description")
         if meta.get("schema") != SCHEMA:
             raise FdbenchError(f"{path}: unknown results schema {meta.get('schema')!r}")
         return cls(path, meta)
+
+    @classmethod
+    def reopen(cls, path):
+        """A run to resume: it must hold what `create` wrote, or trials would land nowhere."""
+        run = cls.open(path)
+        if not (run.path / "trials.jsonl").is_file() or not (run.path / "histograms").is_dir():
+            raise FdbenchError(f"{run.path} is not a run folder fdbench can resume "
+                               "(no trials.jsonl or histograms/)")
+        return run
 
     def save(self):
         write_atomic(self.path / "run.json", json.dumps(self.meta, indent=2, sort_keys=True) + "\n")

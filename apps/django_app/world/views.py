@@ -10,9 +10,10 @@ from .models import Fortune, World
 
 
 def query_count(request):
-    """The TechEmpower rule: 1..500, anything unparsable or below 1 counts as 1."""
+    """The TechEmpower rule: 1..500, anything unparsable or below 1 counts as 1.
+    A repeated parameter counts by its first value, as in Flask (QueryDict.get takes the last)."""
     try:
-        n = int(request.GET.get("queries", 1))
+        n = int(request.GET.getlist("queries", [1])[0])
     except ValueError:
         return 1
     return min(max(n, 1), 500)
