@@ -1,7 +1,10 @@
 import pytest
 
 from harness import db as dbmod
+from harness import pg
 from harness.serve import Server, ServeConfig
+
+from . import pgsupport
 
 # Every target the equivalence contract binds: (app, variant).
 TARGETS = [("flask", "default"), ("django", "default"), ("django", "stripped"), ("baseline", "default")]
@@ -20,12 +23,34 @@ def db_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def servers(db_url):
+def pg_url():
+    """A seeded PostgreSQL database: FDBENCH_TEST_PG_URL (or a postgresql DATABASE_URL), else a
+    throwaway cluster; no PostgreSQL fails the test (tests/pgsupport.py says when it skips)."""
+    given = pgsupport.given_url()
+    if given:
+        url = dbmod.resolve_url(given)
+        dbmod.init(url)
+        yield url
+        return
+    pgsupport.require_binaries()
+    with pg.Cluster() as cluster:
+        dbmod.init(cluster.url)
+        yield cluster.url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def any_db_url(request):
+    """The equivalence contract holds on every database the apps support."""
+    return request.getfixturevalue("db_url" if request.param == "sqlite" else "pg_url")
+
+
+@pytest.fixture(scope="session")
+def servers(any_db_url):
     """One real gunicorn (two sync workers, so SQLite locking is exercised) per target."""
     running = {}
     try:
         for app, variant in TARGETS:
-            cfg = ServeConfig(app=app, variant=variant, db_url=db_url, workers=2)
+            cfg = ServeConfig(app=app, variant=variant, db_url=any_db_url, workers=2)
             running[target_id((app, variant))] = Server(cfg).start()
         yield {name: server.url for name, server in running.items()}
     finally:

@@ -2,12 +2,12 @@
 import html
 import json
 import re
-import sqlite3
 
 import pytest
 import requests
+import sqlalchemy as sa
 
-from harness.db import FORTUNES
+from harness.db import FORTUNES, engine
 
 from .conftest import TARGETS, target_id
 
@@ -76,12 +76,12 @@ def test_queries_clamping(servers, name, endpoint, value, expected):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_updates_are_persisted(servers, db_url, name):
+def test_updates_are_persisted(servers, any_db_url, name):
     rows = get(servers[name], "/updates", {"queries": "20"}).json()
-    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
-        stored = dict(conn.execute(
-            f"SELECT id, randomnumber FROM world WHERE id IN ({','.join('?' * len(rows))})",
-            [r["id"] for r in rows]).fetchall())
+    query = sa.text("SELECT id, randomnumber FROM world WHERE id IN :ids").bindparams(
+        sa.bindparam("ids", expanding=True))
+    with engine(any_db_url).connect() as conn:
+        stored = dict(conn.execute(query, {"ids": [r["id"] for r in rows]}).all())
     assert stored == {r["id"]: r["randomNumber"] for r in rows}
 
 

@@ -77,3 +77,16 @@ def test_recorded_django_conn_max_age_is_the_settings_value():
         env={"DATABASE_URL": "sqlite:////tmp/x.sqlite3", "PATH": "/usr/bin"})
     recorded = dbmod.connection_policy("sqlite:////tmp/x.sqlite3")["django"]["CONN_MAX_AGE"]
     assert int(out.stdout) == recorded == 60
+
+
+def test_missing_postgres_fails_the_tests_unless_allowed(monkeypatch):
+    """CI must not turn green by skipping every PostgreSQL test."""
+    from . import pgsupport
+
+    monkeypatch.setattr(pg, "available", lambda: False)
+    monkeypatch.delenv(pgsupport.ALLOW_NO_PG, raising=False)
+    with pytest.raises(pytest.fail.Exception):
+        pgsupport.require_binaries()
+    monkeypatch.setenv(pgsupport.ALLOW_NO_PG, "1")
+    with pytest.raises(pytest.skip.Exception):
+        pgsupport.require_binaries()

@@ -1,13 +1,17 @@
 """SQL statements per request, counted inside each app: the TechEmpower rules, and the same
-count in every app. Run in-process (the counting hooks need the app's own connection)."""
+count in every app, on SQLite and on PostgreSQL. The counting hooks need the app's own
+connection, so each app runs in-process (Django in a child process per database, because it
+reads its DATABASES setting once per process)."""
+import json
 import os
+import subprocess
 import sys
 
 import pytest
 from sqlalchemy import event
 from werkzeug.test import Client
 
-from harness.paths import APPS
+from harness.paths import ROOT
 
 # path -> (SELECTs, UPDATEs) the rules ask for
 EXPECTED = {
@@ -27,12 +31,15 @@ def tally(statements):
     return verbs.count("SELECT"), verbs.count("UPDATE"), len(statements)
 
 
+SKIP = ("BEGIN", "COMMIT", "PRAGMA")
+
+
 @pytest.fixture(scope="module")
-def flask_counter(db_url):
+def flask_counter(any_db_url):
     from apps.flask_app import create_app
     from apps.flask_app.models import db
 
-    app = create_app(db_url)
+    app = create_app(any_db_url)
     seen = []
     with app.app_context():
         @event.listens_for(db.engine, "before_cursor_execute")
@@ -45,48 +52,60 @@ def flask_counter(db_url):
     def count(path):
         seen.clear()
         assert client.get(path).status_code == 200
-        return [s for s in seen if not s.startswith(("BEGIN", "COMMIT", "PRAGMA"))]
+        return [s for s in seen if not s.startswith(SKIP)]
 
     return count
 
 
 @pytest.fixture(scope="module")
-def django_counter(db_url):
-    os.environ["DATABASE_URL"] = db_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "fdproject.settings"
-    sys.path.insert(0, str(APPS / "django_app"))
-    import django
-    from django.db import connection
-    from django.test import Client as DjangoClient
-    from django.test.utils import CaptureQueriesContext
-
-    django.setup()
-    client = DjangoClient()
+def django_counter(any_db_url):
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    done = subprocess.run([sys.executable, "-m", "tests.django_statements", *EXPECTED], cwd=ROOT,
+                          env=env | {"DATABASE_URL": any_db_url}, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    captured = json.loads(done.stdout)
 
     def count(path):
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(path).status_code == 200
-        return [q["sql"] for q in ctx.captured_queries
-                if not q["sql"].startswith(("BEGIN", "COMMIT", "PRAGMA"))]
+        assert captured[path]["status"] == 200
+        return [sql for sql in captured[path]["sql"] if not sql.startswith(SKIP)]
 
     return count
 
 
+class Recording:
+    """psycopg has no statement trace hook (sqlite3 has one): record what the baseline hands
+    to execute(). BEGIN/COMMIT of conn.transaction() do not pass here; they are not counted
+    in any app."""
+
+    def __init__(self, conn, seen):
+        self._conn, self._seen = conn, seen
+
+    def execute(self, sql, params=None):
+        self._seen.append(sql)
+        return self._conn.execute(sql, params)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
 @pytest.fixture(scope="module")
-def baseline_counter(db_url, monkeypatch_module):
+def baseline_counter(any_db_url, monkeypatch_module):
     from apps.wsgi_baseline import app as baseline
 
-    monkeypatch_module.setenv("DATABASE_URL", db_url)
-    monkeypatch_module.setattr(baseline, "_connection", None)
-    conn, _ = baseline.db()
+    conn, mark = baseline.connect(any_db_url)
     seen = []
-    conn.set_trace_callback(seen.append)
+    if any_db_url.startswith("sqlite"):
+        conn.set_trace_callback(seen.append)
+    else:
+        conn = Recording(conn, seen)
+    monkeypatch_module.setattr(baseline, "_connection", (conn, mark))
     client = Client(baseline.application)
 
     def count(path):
         seen.clear()
         assert client.get(path).status_code == 200
-        return [s for s in seen if not s.startswith(("BEGIN", "COMMIT", "PRAGMA"))]
+        return [s for s in seen if not s.startswith(SKIP)]
 
     return count
 
