@@ -77,7 +77,8 @@ def _serve(app, url, port, workers, worker_class, variant):
 @click.option("--repeat", type=int, default=None, help="rounds (default: the profile's)")
 @click.option("--warmup", type=float, default=None, help="seconds discarded before each window")
 @click.option("--duration", type=float, default=None, help="seconds measured per trial")
-@click.option("--users", type=int, default=None, help="closed-loop connections")
+@click.option("--users", type=int, default=None, help="connections per load generator")
+@click.option("--modes", default=None, help="closed (throughput), open (cost at a fixed rate), or both")
 @click.option("--workers", type=int, default=None, help="gunicorn workers (default: one per server CPU)")
 @click.option("--worker-class", default="sync", show_default=True, help="|".join(WORKER_CLASSES))
 @click.option("--out", type=click.Path(file_okay=False), default=str(RESULTS), show_default=True)
@@ -85,7 +86,7 @@ def _serve(app, url, port, workers, worker_class, variant):
 @click.option("--no-static", is_flag=True, help="skip code size, footprint, layers, security")
 @click.option("--no-instructions", is_flag=True, help="skip the callgrind instruction counts")
 @click.option("--no-report", is_flag=True, help="skip the HTML report")
-def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, workers,
+def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, modes, workers,
           worker_class, out, resume, no_static, no_instructions, no_report):
     """Run the benchmark matrix, store the run, print the summary and write the report."""
     from .bench import after_trials
@@ -95,7 +96,7 @@ def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, work
     from .summary import ratios_table, table
 
     cfg = make_config(profile, split(targets), split(scenarios), repeat, warmup, duration,
-                      users, workers, worker_class)
+                      users, workers, worker_class, split(modes))
     with dbmod.database(db, cfg.server_cpus) as database:  # a throwaway cluster ends here
         run = run_bench(cfg, database.url, Path(out), resume, database.server_pids)
         console = Console(width=max(Console().width, 110))
@@ -190,7 +191,7 @@ def compare(base, new, fail_above, html_path):
 @cli.command("instructions")
 @click.option("--apps", "targets", default=None, help="comma list: flask,django,django-stripped,baseline")
 @click.option("--endpoints", default=None, help="comma list, e.g. /json,/db (default: all six)")
-@click.option("--requests", type=int, default=None, help="measured requests per endpoint [default: 20]")
+@click.option("--requests", type=int, default=None, help="measured requests per endpoint [default: 10]")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="a .json file or a run folder (default: results/instructions-<run-id>.json)")
 def instructions_cmd(targets, endpoints, requests, out):
