@@ -110,6 +110,32 @@ def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, mode
 
 
 @cli.command()
+@click.option("--apps", "targets", default=None, help="comma list [default: flask,django]")
+@click.option("--scenarios", default=None, help="comma list [default: db]")
+@click.option("--db", default=None, help=DB_HELP)
+@click.option("--repeat", type=int, default=None, help="rounds per sweep point [default: 2]")
+@click.option("--warmup", type=float, default=None, help="seconds discarded [default: 1]")
+@click.option("--duration", type=float, default=None, help="seconds measured [default: 3]")
+@click.option("--users", type=int, default=None, help="closed-loop connections [default: 16]")
+@click.option("--out", type=click.Path(file_okay=False), default=str(RESULTS), show_default=True)
+@click.option("--no-report", is_flag=True, help="skip the HTML report")
+def scaling(targets, scenarios, db, repeat, warmup, duration, users, out, no_report):
+    """Sweep gunicorn workers (1, 2, 4) and class (sync, gthread), then open-loop latency at
+    25/50/75/90% of capacity; points needing more cores than the server gets are skipped."""
+    from .scaling import make_config, run
+
+    cfg = make_config(split(targets), split(scenarios), repeat, warmup, duration, users)
+    with dbmod.database(db, cfg.server_cpus) as database:
+        result = run(cfg, database.url, Path(out), database.server_pids)
+    click.echo(f"run {result.meta['status']}: {result.path}")
+    if not no_report:
+        from .paths import REPORTS
+        from .report import render
+
+        click.echo(f"report: {render([result.path], REPORTS / result.path.name)}")
+
+
+@cli.command()
 @click.option("--duration", type=float, default=5.0, show_default=True)
 @click.option("--users", type=int, default=32, show_default=True)
 def calibrate(duration, users):

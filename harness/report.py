@@ -8,7 +8,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from rich.console import Console
 from rich.table import Table
 
-from . import charts, stats
+from . import charts, report_scaling, stats
 from .claims.evidence import Evidence, judge
 from .store import write_atomic
 
@@ -39,7 +39,8 @@ def page(ev: Evidence) -> str:
     return env.get_template("report.html").render(
         claims=judge(ev), runs=[_run_info(r) for r in ev.runs], cases=_cases(ev),
         ratios=_ratio_table(ev), multi=len(ev.runs) > 1, flagged=_flagged(ev),
-        static=_static(ev), instructions=ev.instructions.to_dict("records"))
+        static=_static(ev), instructions=ev.instructions.to_dict("records"),
+        scaling=report_scaling.section(ev))
 
 
 def _cases(ev: Evidence) -> list[dict]:
