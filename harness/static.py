@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 from . import db as dbmod
-from . import footprint, layers, loc, microbench, security
+from . import dbcheck, footprint, layers, loc, microbench, security
 from .paths import RESULTS
 
 
@@ -29,6 +29,7 @@ def collect(run_dir: Path, db_url: str) -> None:
         "footprint": lambda: footprint.measure(db_url),
         "layers": lambda: layers.measure(db_url),
         "security": security.measure,
+        "databases": dbcheck.measure,  # SQLite and a throwaway PostgreSQL, whatever the run's DB
     }
     for name, measure in measures.items():
         write_json(out / f"{name}.json", measure())
