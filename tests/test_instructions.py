@@ -1,0 +1,129 @@
+"""`fdbench instructions`: the parser, the input checks, the missing-valgrind path, and under
+real callgrind that counts repeat exactly and that one extra Django middleware shows up."""
+import shutil
+import textwrap
+
+import pytest
+
+from harness import instructions as instr
+from harness.cli import main
+from harness.errors import FdbenchError
+from harness.serve import APP_SPECS
+
+needs_valgrind = pytest.mark.skipif(shutil.which("valgrind") is None,
+                                    reason="valgrind not installed (.ci/run installs it on Debian)")
+
+CALLGRIND_OUT = """# callgrind format
+version: 1
+creator: callgrind-3.19.0
+cmd:  python wsgi_driver.py
+part: 2
+events: {events}
+fl=(1) ???
+fn=(1) main
+0 5
+summary: {summary}
+totals: {summary}
+"""
+
+
+def test_parse_total_reads_the_ir_column():
+    assert instr.parse_total(CALLGRIND_OUT.format(events="Ir", summary="447174")) == 447174
+    assert instr.parse_total(CALLGRIND_OUT.format(events="Dr Ir Dw", summary="7 123 9")) == 123
+
+
+def test_parse_total_rejects_other_files():
+    with pytest.raises(FdbenchError):
+        instr.parse_total("not a callgrind file\n")
+
+
+def write_dumps(tmp_path, pid, totals):
+    for i, total in enumerate(totals, start=1):
+        (tmp_path / f"cg.{pid}.out.{i}").write_text(CALLGRIND_OUT.format(events="Ir", summary=total))
+
+
+def test_phase_totals_in_dump_order(tmp_path):
+    write_dumps(tmp_path, 42, [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110])
+    assert instr.phase_totals(tmp_path, 42, 11)[9:] == [100, 110]  # .10 sorts after .9
+
+
+def test_an_extra_dump_fails_loudly(tmp_path):
+    """A stray ctypes call in the app adds a dump; counting it as a phase would be wrong."""
+    write_dumps(tmp_path, 42, [1, 2, 3])
+    with pytest.raises(FdbenchError, match="3 dumps for 2 phases"):
+        instr.phase_totals(tmp_path, 42, 2)
+
+
+def test_count_record_subtracts_the_empty_phase():
+    target = instr.builtin_target("django-stripped")
+    report = {"target": "/json", "phases": [["inprocess", 0], ["inprocess", 10],
+                                            ["served", 0], ["served", 10]]}
+    record = instr.count_record(target, report, [1_000, 4_001_000, 900, 9_000_900])
+    assert record["target"] == "django-stripped" and record["variant"] == "stripped"
+    assert record["instructions_per_request"] == 400_000
+    assert (record["total_with"], record["total_without"]) == (4_001_000, 1_000)
+    assert record["served"]["instructions_per_request"] == 900_000
+
+
+def test_endpoint_names_and_bad_input():
+    assert instr.resolve_endpoints(["json", "/fortunes", "queries"]) == [
+        "/json", "/fortunes", "/queries?queries=20"]
+    with pytest.raises(FdbenchError):
+        instr.resolve_endpoints(["/nope"])
+    with pytest.raises(FdbenchError):
+        instr.builtin_target("django-fast")
+
+
+def test_cli_bad_input_exits_2(capsys):
+    assert main(["instructions", "--apps", "rails"]) == 2
+    assert "unknown app 'rails'" in capsys.readouterr().err
+
+
+def test_missing_valgrind_is_a_message_not_a_failure(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no valgrind on PATH
+    out = tmp_path / "instructions.json"
+    assert main(["instructions", "--apps", "baseline", "--out", str(out)]) == 0
+    assert "valgrind not found" in capsys.readouterr().err
+    assert not out.exists()
+    with pytest.raises(instr.ValgrindMissing):
+        instr.measure(["baseline"], ["/json"], requests=1)
+
+
+def test_write_is_atomic_json(tmp_path):
+    path = instr.write(tmp_path / "run", {"schema": 1, "counts": []})
+    assert path.name == "instructions.json" and path.read_text().startswith("{")
+    assert [p.name for p in path.parent.iterdir()] == ["instructions.json"]  # no temp file left
+
+
+@needs_valgrind
+def test_two_runs_give_identical_counts():
+    runs = [instr.measure(["baseline"], ["/json", "/db"], requests=3) for _ in range(2)]
+    first, second = ([(c["endpoint"], c["total_without"], c["total_with"], c["served"])
+                      for c in run["counts"]] for run in runs)
+    assert first == second
+    assert all(c["instructions_per_request"] > 0 and c["served"]["instructions_per_request"] >
+               c["instructions_per_request"] for c in runs[0]["counts"])
+    assert runs[0]["valgrind"].startswith("valgrind-") and runs[0]["requests"] == 3
+
+
+PASS_THROUGH = '''
+    def passthrough(get_response):
+        """Does nothing but call the next layer: the smallest middleware there is."""
+        def middleware(request):
+            return get_response(request)
+        return middleware
+'''
+
+
+@needs_valgrind
+def test_one_extra_middleware_raises_the_count(tmp_path):
+    """What `fdbench compare` relies on: even a do-nothing middleware is a visible change."""
+    (tmp_path / "extra_mw.py").write_text(textwrap.dedent(PASS_THROUGH))
+    (tmp_path / "settings_extra.py").write_text(
+        "from fdproject.settings import *  # noqa\nMIDDLEWARE = MIDDLEWARE + ['extra_mw.passthrough']\n")
+    chdir, wsgi, _ = APP_SPECS["django"]
+    extra = instr.Target("django-extra", "django", "extra", wsgi, str(chdir),
+                         {"DJANGO_SETTINGS_MODULE": "settings_extra", "PYTHONPATH": str(tmp_path)})
+    data = instr.measure(["django", extra], ["/json"], requests=2, modes=("inprocess",))
+    base, more = (c["instructions_per_request"] for c in data["counts"])
+    assert base < more < base * 1.05, (base, more)
