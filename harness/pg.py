@@ -86,6 +86,8 @@ class Cluster:
                                   text=True, timeout=timeout, start_new_session=True)
         except subprocess.TimeoutExpired:
             raise FdbenchError(f"PostgreSQL: {Path(args[0]).name} timed out") from None
+        except FileNotFoundError as exc:  # e.g. no runuser on this system
+            raise FdbenchError(f"PostgreSQL: cannot run {exc.filename}") from None
         if done.returncode:
             tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
             raise FdbenchError(f"PostgreSQL: {Path(args[0]).name} failed: {' | '.join(tail)}")

@@ -1,16 +1,28 @@
 """End to end on PostgreSQL: `fdbench bench --db postgres` starts its own cluster, records
 the DB server's CPU apart, and leaves no PostgreSQL (nor anything else) running."""
 import json
+import signal
+import subprocess
+import time
 
 import psutil
 
-from .helpers import fdbench, left_behind, tagged_env
+from harness.paths import ROOT
+
+from .helpers import FDBENCH, fdbench, left_behind, tagged_env
 from .pgsupport import require_binaries
 
 
 def our_postmasters(env):
     """PostgreSQL servers started under this test's tag (runuser and pg_ctl pass it on)."""
-    return [pid for pid in left_behind(env) if psutil.Process(pid).name() == "postgres"]
+    found = []
+    for pid in left_behind(env):
+        try:
+            if psutil.Process(pid).name() == "postgres":
+                found.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return found
 
 
 def test_tiny_postgres_bench(tmp_path):
@@ -35,3 +47,23 @@ def test_tiny_postgres_bench(tmp_path):
         assert t["db_cpu_us_per_request"] > 0
         total = t["cpu_us_per_request"] + t["db_cpu_us_per_request"]
         assert abs(t["total_cpu_us_per_request"] - total) < 0.05
+
+
+def test_interrupted_postgres_bench_leaves_no_server(tmp_path):
+    """Ctrl-C mid-run: exit 130, the finished trials kept, the throwaway cluster gone."""
+    require_binaries()
+    env = tagged_env()
+    env.pop("DATABASE_URL", None)
+    args = ["bench", "--db", "postgres", "--profile", "quick", "--apps", "flask,baseline",
+            "--scenarios", "db", "--repeat", "3", "--warmup", "0.3", "--duration", "1",
+            "--no-static", "--no-instructions", "--no-report", "--out", str(tmp_path)]
+    proc = subprocess.Popen([*FDBENCH, *args], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(
+            f.read_text() for f in tmp_path.glob("*/trials.jsonl")):
+        time.sleep(0.1)
+    assert our_postmasters(env), "the run's PostgreSQL should be up while trials run"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130, proc.stderr.read()[-2000:]
+    assert our_postmasters(env) == [] and left_behind(env) == []
