@@ -167,14 +167,12 @@ def efficiency(trials):
     return out
 
 
-def fraction_of(spec_or_trial, capacities):
+def fraction_of(trial, capacities):
     """The share of capacity an open-loop trial offered (None for closed loop)."""
-    t = spec_or_trial if isinstance(spec_or_trial, dict) else asdict(spec_or_trial)
-    cap = capacities.get((t["scenario"], t["target"]))
-    if t["mode"] != "open" or not cap:
+    cap = capacities.get((trial["scenario"], trial["target"]))
+    if trial["mode"] != "open" or not cap:
         return None
-    return t["rate"] / cap
-
+    return trial["rate"] / cap
 
 
 def run(cfg, db_url, out_dir, db_pids=()):
@@ -187,7 +185,7 @@ def run(cfg, db_url, out_dir, db_pids=()):
 
     feasible, skipped = points(cfg)
     dbmod.ensure(db_url)
-    run = Run.create(out_dir, run_meta(cfg, db_url, bool(db_pids)) | {"scaling": meta(cfg, feasible, skipped)})
+    stored = Run.create(out_dir, run_meta(cfg, db_url, bool(db_pids)) | {"scaling": meta(cfg, feasible, skipped)})
     for point in skipped:
         console.print(f"[yellow]skipped {point_name(point['workers'], point['worker_class'])}:[/] {point['reason']}")
     closed = closed_trials(cfg, feasible)
@@ -196,13 +194,13 @@ def run(cfg, db_url, out_dir, db_pids=()):
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       console=console) as progress:
             task = progress.add_task("scaling", total=len(closed))
-            run_specs(run, closed, db_url, cfg, ceiling_rps(), progress, task, db_pids)
-            capacities = capacity(run.trials())
+            run_specs(stored, closed, db_url, cfg, ceiling_rps(), progress, task, db_pids)
+            capacities = capacity(stored.trials())
             opened = open_trials(cfg, load_point(feasible), capacities, len(closed))
             progress.update(task, total=len(closed) + len(opened))
-            run_specs(run, opened, db_url, cfg, ceiling_rps(), progress, task, db_pids)
-        run.meta["scaling"]["capacity_rps"] = {f"{s}|{t}": v for (s, t), v in capacities.items()}
+            run_specs(stored, opened, db_url, cfg, ceiling_rps(), progress, task, db_pids)
+        stored.meta["scaling"]["capacity_rps"] = {f"{s}|{t}": v for (s, t), v in capacities.items()}
         status = "complete"
     finally:
-        run.finish(status)
-    return run
+        stored.finish(status)
+    return stored
