@@ -93,7 +93,7 @@ def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, mode
     from .bench import bench as run_bench
     from .plan import make_config
     from .report import print_claims
-    from .summary import ratios_table, table
+    from .summary import problems_table, ratios_table, table
 
     cfg = make_config(profile, split(targets), split(scenarios), repeat, warmup, duration,
                       users, workers, worker_class, split(modes))
@@ -102,6 +102,7 @@ def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, mode
         console = Console(width=max(Console().width, 110))
         console.print(table(run.trials()))
         console.print(ratios_table(run.trials()))
+        console.print(problems_table(run.trials()) or "no trial failed or was flagged")
         page = after_trials(run, database.url, not no_static, not no_instructions, not no_report)
     print_claims(run.path, console)
     console.print(f"run {run.meta['status']}: {run.path}")

@@ -170,6 +170,14 @@ def connection_policy(url):
     return {
         "flask": {"pool": type(pool).__name__, "pool_size": size,
                   "max_overflow": getattr(pool, "_max_overflow", None)},
-        "django": {"CONN_MAX_AGE": int(os.environ.get("DJANGO_CONN_MAX_AGE", "60"))},
+        "django": {"CONN_MAX_AGE": _int_or_raw(os.environ.get("DJANGO_CONN_MAX_AGE", "60"))},
         "baseline": {"connections": "one per worker, autocommit; BEGIN/COMMIT around /updates"},
     }
+
+
+def _int_or_raw(value):
+    """Recorded as given when it is no integer: Django itself will refuse it, trial by trial."""
+    try:
+        return int(value)
+    except ValueError:
+        return value

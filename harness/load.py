@@ -26,14 +26,13 @@ class LoadProcess:
         self.proc = None
 
     def start(self):
-        cpus = self.cpus
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "harness.loadgen", *self.args],
-            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.stderr,
-            text=True, start_new_session=True,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
-        )
-        reaper.track(self.proc.pid)
+        with reaper.starting():
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "harness.loadgen", *self.args],
+                cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.stderr,
+                text=True, start_new_session=True, preexec_fn=reaper.child_setup(self.cpus),
+            )
+            reaper.track(self.proc.pid)
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.proc.stdout, selectors.EVENT_READ)
         return self

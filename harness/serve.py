@@ -112,17 +112,17 @@ class Server:
         return f"http://127.0.0.1:{self.cfg.port}"
 
     def start(self):
-        cpus = set(self.cfg.cpus)
-        self.proc = subprocess.Popen(
-            gunicorn_command(self.cfg),
-            env=server_env(self.cfg),
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
-        )
-        reaper.track(self.proc.pid)
+        with reaper.starting():
+            self.proc = subprocess.Popen(
+                gunicorn_command(self.cfg),
+                env=server_env(self.cfg),
+                stdin=subprocess.DEVNULL,
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=reaper.child_setup(set(self.cfg.cpus)),
+            )
+            reaper.track(self.proc.pid)
         self.wait_ready()
         return self
 

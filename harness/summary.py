@@ -63,3 +63,16 @@ def ratios_table(trials):
         t.add_row(scenario, fmt(ratio(med, scenario, "django", "flask"), "{:.2f}"),
                   fmt(ratio(med, scenario, "django-stripped", "flask"), "{:.2f}"))
     return t
+
+
+def problems_table(trials):
+    """Every failed or flagged trial, whatever its mode, with the reason: nothing goes unseen."""
+    t = Table(title="trials that failed or were flagged")
+    for col in ("trial", "status", "errors", "flags", "reason"):
+        t.add_column(col, overflow="fold")
+    for trial in trials:
+        flags = [f for f in trial.get("flags") or [] if f != "failed"]
+        if trial.get("status") != "ok" or flags:
+            t.add_row(trial["trial_id"], trial.get("status", "?"), fmt(trial.get("errors")),
+                      ", ".join(flags), trial.get("reason") or "")
+    return t if t.row_count else None

@@ -35,7 +35,8 @@ def db():
 
 
 def query_count(environ):
-    values = parse_qs(environ.get("QUERY_STRING", "")).get("queries", ["1"])
+    # keep_blank_values: "queries=&queries=7" counts as blank (1), as in Flask and Django.
+    values = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).get("queries", ["1"])
     try:
         n = int(values[0])
     except ValueError:
