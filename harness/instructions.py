@@ -12,6 +12,12 @@ measures a phase of 0 and a phase of N requests; per request = (with - without) 
   environ, app, write, close), so served - inprocess = gunicorn's user-space cost. Kernel time
   (the TCP stack) is outside what callgrind can count.
 
+Repeatability (measured, two full passes): half the totals repeat to the instruction; the
+rest moved by 12-240 instructions in totals of 10^6-10^8 (served mode, and Flask's DB
+endpoints in-process) - under 0.001%, far below any regression threshold. Fixed here: the
+database path, gunicorn's Date clock, address randomisation (`setarch -R`); not yet found:
+the source of that residue (suspects: ephemeral port numbers, address-keyed dicts).
+
 instructions.json (schema 1):
     {"schema": 1, "valgrind": "valgrind-3.19.0", "python": "3.11.7", "packages": {...},
      "arch": "x86_64", "requests": N, "warmup": W, "env": {...}, "duration_s": 95.1,

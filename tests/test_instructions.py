@@ -97,12 +97,15 @@ def test_write_is_atomic_json(tmp_path):
 
 @needs_valgrind
 def test_two_runs_give_identical_counts():
+    """In-process totals repeat to the instruction. Served totals have been seen to move by a
+    dozen instructions in millions (see instructions.py), so they get that much room."""
     runs = [instr.measure(["baseline"], ["/json", "/db"], requests=3) for _ in range(2)]
-    first, second = ([(c["endpoint"], c["total_without"], c["total_with"], c["served"])
-                      for c in run["counts"]] for run in runs)
+    first, second = ([(c["endpoint"], c["total_without"], c["total_with"]) for c in run["counts"]]
+                     for run in runs)
     assert first == second
-    assert all(c["instructions_per_request"] > 0 and c["served"]["instructions_per_request"] >
-               c["instructions_per_request"] for c in runs[0]["counts"])
+    for a, b in zip(runs[0]["counts"], runs[1]["counts"]):
+        assert abs(a["served"]["total_with"] - b["served"]["total_with"]) <= 100
+        assert a["served"]["instructions_per_request"] > a["instructions_per_request"] > 0
     assert runs[0]["valgrind"].startswith("valgrind-") and runs[0]["requests"] == 3
 
 
