@@ -25,7 +25,6 @@ def render(run_dirs: list[Path], out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "index.html"
     write_atomic(path, html)
-    path.chmod(0o644)  # mkstemp makes it private; a report is for reading
     return path
 
 

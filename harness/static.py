@@ -1,23 +1,16 @@
 """Measurements that need no load (code size, footprint, layers, security, and the in-process
 micro-benchmarks when `make microbench` has saved them), written to <run>/static/<name>.json."""
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from . import db as dbmod
 from . import dbcheck, footprint, layers, loc, microbench, security
 from .paths import RESULTS
+from .store import write_atomic
 
 
 def write_json(path: Path, data) -> None:
-    """Atomically: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=1)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, indent=1))
 
 
 def collect(run_dir: Path, db_url: str) -> None:

@@ -18,12 +18,15 @@ def now():
 
 
 def write_atomic(path, text):
+    """Temp file, fsync, rename: a reader (or a crash) never sees half a file."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; results and reports are for reading
     os.replace(tmp, path)
 
 
