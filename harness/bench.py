@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from . import db as dbmod
 from . import fingerprint, reaper
 from .paths import VAR
-from .plan import closed_loop_trials, open_loop_trials, stored_config
+from .plan import open_loop_trials, planned_trials, stored_config
 from .store import Run
 from .trial import run_trial
 
@@ -70,7 +70,7 @@ def bench(cfg, db_url, out_dir, resume=None, db_pids=()):
     if resume:
         cfg = stored_config(run.meta.get("config"))  # the run's own matrix
     run.trials(warn=lambda msg: console.print(f"[yellow]{msg}: that trial runs again[/]"))
-    closed = closed_loop_trials(cfg)
+    closed = planned_trials(cfg)
     total = len(closed) * (2 if cfg.open_loop_fraction else 1)
     ceiling = ceiling_rps()
     status = "partial"

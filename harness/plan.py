@@ -134,4 +134,3 @@ def open_loop_trials(cfg, closed, capacity):
         specs.append(replace(spec, trial_id=f"open-{spec.scenario}-{spec.target}", round=0,
                              order=len(closed) + len(specs), mode="open", rate=rate))
     return specs
-closed_loop_trials = planned_trials  # old name, until every caller uses the new one
