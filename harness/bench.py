@@ -9,6 +9,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from . import db as dbmod
 from . import fingerprint, reaper
+from scenarios.matrix import PROFILES, SCENARIOS
+
 from .paths import VAR
 from .plan import open_loop_trials, planned_trials, stored_config
 from .store import Run
@@ -96,12 +98,18 @@ def after_trials(run, db_url, static=True, instructions=True, report=True):
 
         console.print("measuring code size, footprint, layers and security ...")
         static_measures.collect(run.path, db_url)
-    if instructions:
+    if instructions and not PROFILES[run.meta["profile"]].instructions:
+        console.print(f"{run.meta['profile']} profile: no instruction counts "
+                      "(`fdbench instructions --out RUN/instructions.json` adds them)")
+    elif instructions:
         from . import instructions as instr
 
         console.print("counting instructions per request under callgrind ...")
+        config = run.meta["config"]
+        paths = [SCENARIOS[name] for name in config["scenarios"]]
         try:
-            instr.write(run.path, instr.measure(run.meta["config"]["targets"], db_url=db_url))
+            endpoints = [p for p in instr.ENDPOINTS if p in paths] or ["/json"]
+            instr.write(run.path, instr.measure(config["targets"], endpoints, db_url=db_url))
         except instr.ValgrindMissing as exc:
             console.print(f"[yellow]{exc}[/]")
     if report:

@@ -51,13 +51,14 @@ class Profile:
     modes: tuple = ("closed", "open")  # closed: throughput; open: cost at COST_RATES
     users: int = 16        # connections (closed loop: all busy; open loop: a pool to send from)
     open_loop_fraction: float = 0.0   # >0: also an open-loop trial at this share of capacity
+    instructions: bool = True  # the callgrind pass after the trials (minutes: not in quick)
     targets: tuple = field(default=tuple(TARGETS))
 
 
 PROFILES = {
     # CI-sized: the cost (CPU-µs per request at a fixed rate) of three scenarios, one round.
     "quick": Profile(scenarios=("json", "db", "fortunes"), rounds=1, warmup_s=1.0,
-                     duration_s=3.0, modes=("open",)),
+                     duration_s=3.0, modes=("open",), instructions=False),
     # make bench: every scenario, throughput and cost, interleaved rounds.
     "default": Profile(scenarios=tuple(SCENARIOS), rounds=2, warmup_s=1.0, duration_s=3.0),
     # Longer windows, five rounds, and open-loop latency at half of each app's capacity.
