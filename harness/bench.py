@@ -91,17 +91,22 @@ def bench(cfg, db_url, out_dir, resume=None, db_pids=()):
     return run
 
 
-def after_trials(run, db_url, static=True, instructions=True, report=True):
-    """The measurements that need no load, then the report. Returns the report's path."""
-    if static:
+def after_trials(run, db_url, static=None, instructions=None, report=True):
+    """The measurements that need no load, then the report. Returns the report's path.
+    `static`/`instructions` None: as the run's profile says (the quick profile skips both)."""
+    profile = PROFILES[run.meta["profile"]]
+    if static is None and not profile.static:
+        console.print(f"{run.meta['profile']} profile: no code size, footprint or security "
+                      "measurements (--static adds them)")
+    elif static is not False:
         from . import static as static_measures
 
         console.print("measuring code size, footprint, layers and security ...")
         static_measures.collect(run.path, db_url)
-    if instructions and not PROFILES[run.meta["profile"]].instructions:
-        console.print(f"{run.meta['profile']} profile: no instruction counts "
-                      "(`fdbench instructions --out RUN/instructions.json` adds them)")
-    elif instructions:
+    if instructions is None and not profile.instructions:
+        console.print(f"{run.meta['profile']} profile: no instruction counts (--instructions "
+                      "adds them)")
+    elif instructions is not False:
         from . import instructions as instr
 
         console.print("counting instructions per request under callgrind ...")

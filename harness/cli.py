@@ -83,11 +83,13 @@ def _serve(app, url, port, workers, worker_class, variant):
 @click.option("--worker-class", default="sync", show_default=True, help="|".join(WORKER_CLASSES))
 @click.option("--out", type=click.Path(file_okay=False), default=str(RESULTS), show_default=True)
 @click.option("--resume", type=click.Path(), default=None, help="finish the missing trials of RUN")
-@click.option("--no-static", is_flag=True, help="skip code size, footprint, layers, security")
-@click.option("--no-instructions", is_flag=True, help="skip the callgrind instruction counts")
+@click.option("--static/--no-static", default=None,
+              help="code size, footprint, layers, security [default: the profile's choice]")
+@click.option("--instructions/--no-instructions", default=None,
+              help="callgrind instruction counts [default: the profile's choice]")
 @click.option("--no-report", is_flag=True, help="skip the HTML report")
 def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, modes, workers,
-          worker_class, out, resume, no_static, no_instructions, no_report):
+          worker_class, out, resume, static, instructions, no_report):
     """Run the benchmark matrix, store the run, print the summary and write the report."""
     from .bench import after_trials
     from .bench import bench as run_bench
@@ -103,7 +105,7 @@ def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, mode
         console.print(table(run.trials()))
         console.print(ratios_table(run.trials()))
         console.print(problems_table(run.trials()) or "no trial failed or was flagged")
-        page = after_trials(run, database.url, not no_static, not no_instructions, not no_report)
+        page = after_trials(run, database.url, static, instructions, not no_report)
     print_claims(run.path, console)
     console.print(f"run {run.meta['status']}: {run.path}")
     if page:

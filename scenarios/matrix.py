@@ -52,13 +52,14 @@ class Profile:
     users: int = 16        # connections (closed loop: all busy; open loop: a pool to send from)
     open_loop_fraction: float = 0.0   # >0: also an open-loop trial at this share of capacity
     instructions: bool = True  # the callgrind pass after the trials (minutes: not in quick)
+    static: bool = True        # code size, footprint, layers, security, databases (~1 min)
     targets: tuple = field(default=tuple(TARGETS))
 
 
 PROFILES = {
     # CI-sized: the cost (CPU-µs per request at a fixed rate) of three scenarios, one round.
     "quick": Profile(scenarios=("json", "db", "fortunes"), rounds=1, warmup_s=1.0,
-                     duration_s=3.0, modes=("open",), instructions=False),
+                     duration_s=3.0, modes=("open",), instructions=False, static=False),
     # make bench: every scenario, throughput and cost, interleaved rounds.
     "default": Profile(scenarios=tuple(SCENARIOS), rounds=2, warmup_s=1.0, duration_s=3.0),
     # Longer windows, five rounds, and open-loop latency at half of each app's capacity.

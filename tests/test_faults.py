@@ -70,13 +70,15 @@ def loadgen_running(root):
 
 
 def measuring(root, master):
-    """The load generator holds connections to this server: locust's users are running."""
+    """The load generator aimed at this server has been up long enough to be sending (its
+    imports take about a second; these runs have no warm-up). Sockets are no sign: against a
+    fast app they open and close between two polls, and a 4 s window went unseen that way."""
     try:
         port = next(c.laddr.port for c in master.net_connections(kind="tcp")
                     if c.status == psutil.CONN_LISTEN)
-        loadgen = next(p for p in family(root) if "harness.loadgen" in cmd(p))
-        return any(c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED
-                   for c in loadgen.net_connections(kind="tcp"))
+        loadgen = next(p for p in family(root)
+                       if "harness.loadgen" in cmd(p) and f"127.0.0.1:{port}" in cmd(p))
+        return time.time() - loadgen.create_time() > 1.5
     except (StopIteration, psutil.NoSuchProcess):
         return False
 
@@ -349,7 +351,7 @@ def test_interrupts_at_every_moment_then_resume(tmp_path, capsys):
     # 6. The last resume runs the missing trials only, then the static step: SIGTERM while
     # one of its children runs. Every trial was finished by then, so the run is complete.
     kept = stored(run_dir)
-    proc = start_bench(["--resume", str(run_dir), "--no-instructions", "--no-report"], env)
+    proc = start_bench(["--resume", str(run_dir), "--static", "--no-instructions", "--no-report"], env)
     wait_for("the static step", lambda: json.loads((run_dir / "run.json").read_text())["status"] == "complete"
              and any("harness.cli" not in cmd(p) for p in family(proc)),
              timeout=180, proc=proc)
