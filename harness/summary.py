@@ -9,18 +9,24 @@ def frame(trials):
     rows = []
     for t in trials:
         lat = t.get("latency_us") or {}
-        rows.append({"scenario": t["scenario"], "target": t["target"], "mode": t["mode"],
+        rows.append({"scenario": case(t), "target": t["target"], "mode": t["mode"],
                      "ok": t["status"] == "ok" and "errors" not in t["flags"],
                      "rps": t.get("rps"), "p50": lat.get("p50"), "p99": lat.get("p99"),
                      "cpu_us": t.get("cpu_us_per_request"), "flags": t["flags"]})
     return pd.DataFrame(rows)
 
 
+def case(trial):
+    """Closed-loop trials by scenario; fixed-rate ones apart, labelled with their rate."""
+    if trial["mode"] == "closed":
+        return trial["scenario"]
+    return f"{trial['scenario']} @{trial.get('rate') or 0:g}/s"
+
+
 def medians(trials):
     df = frame(trials)
     if df.empty:
         return df
-    df = df[df["mode"] == "closed"]
     good = df[df["ok"]]
     med = good.groupby(["scenario", "target"])[["rps", "p50", "p99", "cpu_us"]].median()
     flags = df.groupby(["scenario", "target"])["flags"].agg(lambda fs: sorted({f for f in fs for f in f}))
@@ -41,7 +47,7 @@ def fmt(value, pattern="{:,.0f}"):
 
 def table(trials):
     med = medians(trials)
-    t = Table(title="fdbench: medians per scenario × app (closed loop)")
+    t = Table(title="fdbench: medians per scenario × app (@N/s: open loop at a fixed rate)")
     for col in ("scenario", "app", "rps", "p50 µs", "p99 µs", "CPU-µs/req", "vs baseline", "flags"):
         t.add_column(col, justify="left" if col in ("scenario", "app", "flags") else "right")
     for _, r in med.iterrows():
