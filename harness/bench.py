@@ -18,6 +18,9 @@ from .trial import run_trial
 
 console = Console(stderr=True)
 CALIBRATION = VAR / "calibration.json"
+# The instruction pass takes ~45 s per endpoint under callgrind: bench counts these four
+# (`fdbench instructions` does all six).
+INSTRUCTION_ENDPOINTS = ("/json", "/db", "/queries?queries=20", "/fortunes")
 
 
 def ceiling_rps():
@@ -113,7 +116,7 @@ def after_trials(run, db_url, static=None, instructions=None, report=True):
         config = run.meta["config"]
         paths = [SCENARIOS[name] for name in config["scenarios"]]
         try:
-            endpoints = [p for p in instr.ENDPOINTS if p in paths] or ["/json"]
+            endpoints = [p for p in INSTRUCTION_ENDPOINTS if p in paths] or ["/json"]
             instr.write(run.path, instr.measure(config["targets"], endpoints, db_url=db_url))
         except instr.ValgrindMissing as exc:
             console.print(f"[yellow]{exc}[/]")
