@@ -2,7 +2,7 @@
 interleaved within each round and the order rotated between rounds (A B C, B C A, ...), so a
 slow drift of the machine never lands on one app alone."""
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import MISSING, dataclass, fields, replace
 
 from scenarios.matrix import COST_RATES, PROFILES, SCENARIOS, TARGETS
 
@@ -28,6 +28,7 @@ class BenchConfig:
     open_loop_fraction: float
     server_cpus: tuple
     load_cpus: tuple
+    closed_rounds: int | None = None  # closed-loop trials only in the first N rounds (None: all)
 
 
 def split_cpus():
@@ -83,6 +84,7 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
         open_loop_fraction=p.open_loop_fraction,
         server_cpus=server_cpus,
         load_cpus=load_cpus,
+        closed_rounds=p.closed_rounds if repeat is None else None,  # --repeat: every round
     )
 
 
@@ -90,7 +92,8 @@ def stored_config(config):
     """The BenchConfig a run recorded in run.json: `--resume` plans that run's trials, not
     whatever the command line would plan now."""
     names = {f.name for f in fields(BenchConfig)}
-    if not isinstance(config, dict) or names - set(config):
+    required = {f.name for f in fields(BenchConfig) if f.default is MISSING}
+    if not isinstance(config, dict) or required - set(config):
         raise FdbenchError("run.json holds no complete bench config: this run cannot be resumed")
     return BenchConfig(**{k: tuple(v) if isinstance(v, list) else v
                           for k, v in config.items() if k in names})
@@ -106,6 +109,8 @@ def planned_trials(cfg):
     specs = []
     for rnd in range(cfg.rounds):
         for mode in cfg.modes:
+            if mode == "closed" and cfg.closed_rounds is not None and rnd >= cfg.closed_rounds:
+                continue
             for scenario in cfg.scenarios:
                 for target in rotate(list(cfg.targets), rnd):
                     specs.append(spec_for(cfg, rnd, mode, scenario, target, len(specs)))

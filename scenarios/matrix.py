@@ -49,6 +49,7 @@ class Profile:
     warmup_s: float        # discarded
     duration_s: float      # measured window
     modes: tuple = ("closed", "open")  # closed: throughput; open: cost at COST_RATES
+    closed_rounds: int | None = None   # closed-loop trials only in the first N rounds
     users: int = 16        # connections (closed loop: all busy; open loop: a pool to send from)
     open_loop_fraction: float = 0.0   # >0: also an open-loop trial at this share of capacity
     instructions: bool = True  # the callgrind pass after the trials (minutes: not in quick)
@@ -62,8 +63,9 @@ PROFILES = {
                      duration_s=3.0, modes=("open",), instructions=False, static=False),
     # make bench: throughput and cost, interleaved rounds, in about 15 minutes on 2 cores
     # (plaintext and queries-1 tell little that json and db do not: they are in `full`).
+    # Cost (the verdicts' metric) in 3 rounds, enough for a confidence interval; throughput once.
     "default": Profile(scenarios=("json", "db", "queries-5", "queries-20", "fortunes", "updates-5"),
-                       rounds=2, warmup_s=1.0, duration_s=3.0),
+                       rounds=3, closed_rounds=1, warmup_s=1.0, duration_s=3.0),
     # Longer windows, five rounds, and open-loop latency at half of each app's capacity.
     "full": Profile(scenarios=tuple(SCENARIOS), rounds=5, warmup_s=2.0, duration_s=8.0,
                     open_loop_fraction=0.5),
