@@ -74,7 +74,8 @@ def ratios_table(trials):
 def problems_table(trials):
     """Every failed or flagged trial, whatever its mode, with the reason: nothing goes unseen."""
     t = Table(title="trials that failed or were flagged")
-    for col in ("trial", "status", "errors", "flags", "reason"):
+    t.add_column("trial", no_wrap=True)  # an id cut in two could not be searched for
+    for col in ("status", "errors", "flags", "reason"):
         t.add_column(col, overflow="fold")
     for trial in trials:
         flags = [f for f in trial.get("flags") or [] if f != "failed"]
