@@ -128,6 +128,8 @@ def test_one_extra_middleware_raises_the_count(tmp_path):
     chdir, wsgi, _ = APP_SPECS["django"]
     extra = instr.Target("django-extra", "django", "extra", wsgi, str(chdir),
                          {"DJANGO_SETTINGS_MODULE": "settings_extra", "PYTHONPATH": str(tmp_path)})
-    data = instr.measure(["django", extra], ["/json"], requests=2, modes=("inprocess",))
+    # 20 requests: a phase's total moves by up to ~8k instructions with the checkout's path
+    # (seen on CI), which at 2 requests hid the ~1k this middleware costs per request.
+    data = instr.measure(["django", extra], ["/json"], requests=20, modes=("inprocess",))
     base, more = (c["instructions_per_request"] for c in data["counts"])
-    assert base < more < base * 1.05, (base, more)
+    assert base + 300 < more < base * 1.05, (base, more)
