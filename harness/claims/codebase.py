@@ -1,6 +1,7 @@
 """The article's non-speed claims, decided on the static measurements of a run
 (static/loc.json, footprint.json, layers.json, security.json, microbench.json). Every rule was
 written down before any number was looked at."""
+from .. import security
 from .registry import Verdict, claim
 
 ENDPOINTS = ("/json", "/plaintext", "/db", "/queries?queries=20", "/fortunes", "/updates?queries=20")
@@ -141,7 +142,7 @@ def _score(sec, app):
 
 
 def _gaps(sec, app):
-    return [p for p, by_app in sec["probes"].items() if app in by_app and not by_app[app]["protected"]]
+    return security.gaps(sec["probes"], app)
 
 
 @claim(
@@ -180,29 +181,24 @@ def security_flask_risk(ev):
     verdict = "supported" if extra >= 2 else "refuted" if extra <= 0 else "mixed"
     return Verdict(verdict, (
         f"Out of the box Flask fails {len(flask_gaps)} probes ({', '.join(flask_gaps)}), Django "
-        f"{len(django_gaps)} ({', '.join(django_gaps) or 'none'}). {_cost_text(sec, flask_gaps)}"),
+        f"{len(django_gaps)} ({', '.join(django_gaps) or 'none'}). {_cost_text(sec)}"),
         {"flask_gaps": flask_gaps, "django_gaps": django_gaps})
 
 
-def _cost_text(sec, gaps):
+def _cost_text(sec):
     """What closing the Flask gaps takes: distinct remedy code lines and packages."""
-    fixes = {}
-    for gap in gaps:
-        fix = sec["probes"][gap]["flask"].get("remedy")
-        if fix:
-            fixes[fix["code"] or gap] = fix
-    lines = sum(f["lines"] or 0 for f in fixes.values())
-    unwritten = [g for g in gaps if (sec["probes"][g]["flask"].get("remedy") or {}).get("lines") is None]
-    packages = sorted({p for f in fixes.values() for p in f["packages"]})
-    return (f"Closing them takes {lines} lines and {len(packages)} packages ({', '.join(packages) or 'none'})"
-            + (f", plus unwritten code for {', '.join(unwritten)}." if unwritten else "."))
+    cost = security.closing_cost(sec["probes"], "flask")
+    packages = cost["packages"]
+    return (f"Closing them takes {cost['lines']} lines and {len(packages)} packages ({', '.join(packages) or 'none'})"
+            + (f", plus unwritten code for {', '.join(cost['unwritten'])}." if cost["unwritten"] else "."))
 
 
 @claim(
     "admin_mvp",
     quote="Django Admin can be used to quickly launch a web application.",
-    measured="Lines written and packages added for a CRUD admin of Fortune: django.contrib.admin vs "
-             "Flask-Admin; whether each admin asks for a login by default (security probe).",
+    measured="Lines written and packages added for a CRUD admin of Fortune behind a login: "
+             "django.contrib.admin vs Flask-Admin, which lets everyone in by default, so the Flask "
+             "app adds HTTP Basic (counted in its lines); whether each asks for a login (security probe).",
     rule="Supported if Django's admin needs no more written lines and no more added packages than "
          "Flask-Admin and asks for a login by default; refuted if it needs more lines or packages; "
          "mixed otherwise.",
@@ -222,9 +218,17 @@ def admin_mvp(ev):
         verdict = "supported" if django_login else "mixed"
     return Verdict(verdict, (
         f"Admin for Fortune: Django {lines['django']} written lines, no package (contrib.admin, plus "
-        f"migrate and createsuperuser); Flask {lines['flask']} lines and {len(flask_pkgs)} packages "
-        f"({', '.join(flask_pkgs)}). Anonymous access: Django {_login_text(login, 'django')}, "
-        f"Flask {_login_text(login, 'flask')}."), {"lines": lines, "flask_packages": flask_pkgs})
+        f"migrate and createsuperuser; user accounts, a login form, sessions, permissions); Flask "
+        f"{lines['flask']} lines{_flask_login(login)}, and {len(flask_pkgs)} packages "
+        f"({', '.join(flask_pkgs)}). Anonymous access: Django "
+        f"{_login_text(login, 'django')}, Flask {_login_text(login, 'flask')}."),
+        {"lines": lines, "flask_packages": flask_pkgs})
+
+
+def _flask_login(login):
+    if login.get("flask", {}).get("protected"):
+        return ", its HTTP Basic login included (one account from the config)"
+    return " with no login (Flask-Admin lets everyone in by default)"
 
 
 def _login_text(login, app):
