@@ -1,6 +1,7 @@
 """What the server costs: CPU time of the gunicorn master and every worker over the measured
 window, and each worker's peak RSS. Whole process tree sampled at the window's start and end;
 a worker that exits in between is reported, since its CPU time is lost to psutil."""
+import os
 import threading
 import time
 
@@ -16,6 +17,23 @@ def tree(pid):
 
 
 def cpu_seconds(proc):
+    """CPU time of every thread of `proc`, to the nanosecond from /proc/PID/task/*/schedstat.
+
+    psutil's figure comes from /proc/PID/stat in clock ticks (10 ms): over a 3-second window of
+    about one CPU-second, the two readings alone moved a trial's cost by up to 2%, and a ratio
+    of two trials by twice that. Falls back to psutil where schedstat is missing."""
+    try:
+        total = 0
+        with os.scandir(f"/proc/{proc.pid}/task") as tasks:
+            for task in tasks:
+                with open(f"{task.path}/schedstat", "rb") as f:
+                    total += int(f.read().split(maxsplit=1)[0])
+        return total / 1e9
+    except FileNotFoundError:
+        if not proc.is_running():
+            raise psutil.NoSuchProcess(proc.pid) from None
+    except (OSError, ValueError, IndexError):
+        pass
     t = proc.cpu_times()
     return t.user + t.system
 
