@@ -14,6 +14,8 @@ from scenarios.matrix import PROFILES, SCENARIOS
 from .paths import VAR
 from .plan import open_loop_trials, planned_trials, stored_config
 from .store import Run
+from .load import Generators
+from .target import probe, run_target_trial
 from .trial import run_trial
 
 console = Console(stderr=True)
@@ -35,8 +37,11 @@ def ceiling_rps():
 
 def run_meta(cfg, db_url, throwaway=False):
     env = fingerprint.collect()
-    db = dbmod.describe(db_url) | {"throwaway_cluster": throwaway,
-                                   "cpus": list(cfg.server_cpus) if throwaway else None}
+    if cfg.target_url:  # the served app's database is its own; bench never sees it
+        db = {"served_by": cfg.target_url, "note": "the app's own database, not seen by bench"}
+    else:
+        db = dbmod.describe(db_url) | {"throwaway_cluster": throwaway,
+                                       "cpus": list(cfg.server_cpus) if throwaway else None}
     return {"profile": cfg.profile, "config": asdict(cfg) | {"db_url": db_url}, "db": db, **env}
 
 
@@ -48,12 +53,20 @@ def run_specs(run, specs, db_url, cfg, ceiling, progress, task, db_pids=()):
             continue
         progress.update(task, description=f"{spec.scenario:<11} {spec.target:<16} round {spec.round + 1}")
         reaper.check()
-        record, hist = run_trial(spec, db_url, cfg.server_cpus, cfg.load_cpus, ceiling, db_pids)
+        record, hist = one_trial(spec, db_url, cfg, ceiling, db_pids)
         reaper.check()  # a trial cut short by Ctrl-C is not stored
         run.add_trial(record, hist)
         if record["status"] != "ok":
             console.print(f"[red]trial {spec.trial_id} failed:[/] {record['reason']}")
         progress.advance(task)
+
+
+def one_trial(spec, db_url, cfg, ceiling, db_pids):
+    """A trial on a fresh gunicorn of ours, or against --target; one or several generators."""
+    generators = Generators(cfg.generator_processes, cfg.locust_workers, cfg.master_port)
+    if cfg.target_url:
+        return run_target_trial(spec, cfg.target_url, cfg.load_cpus, ceiling, generators)
+    return run_trial(spec, db_url, cfg.server_cpus, cfg.load_cpus, ceiling, db_pids, generators)
 
 
 def capacity(run):
@@ -70,7 +83,10 @@ def capacity(run):
 def bench(cfg, db_url, out_dir, resume=None, db_pids=()):
     """Run the whole matrix into a run folder; returns the Run (complete or partial).
     db_pids: the throwaway PostgreSQL's postmaster, whose CPU each trial records apart."""
-    dbmod.ensure(db_url)
+    if cfg.target_url:
+        probe(cfg.target_url)
+    else:
+        dbmod.ensure(db_url)
     run = Run.reopen(resume) if resume else Run.create(out_dir, run_meta(cfg, db_url, bool(db_pids)))
     if resume:
         cfg = stored_config(run.meta.get("config"))  # the run's own matrix

@@ -90,23 +90,36 @@ def run(args):
          histogram=histogram.encode(recorder.hist), locust=locust_percentiles(env.stats))
 
 
-def parse(argv):
-    p = argparse.ArgumentParser(prog="harness.loadgen")
-    p.add_argument("--host", required=True)
-    p.add_argument("--path", required=True)
+def parser(prog="harness.loadgen", required=True):
+    """The load's options, shared with the distributed master (harness/distributed.py)."""
+    p = argparse.ArgumentParser(prog=prog)
+    p.add_argument("--host", required=required)
+    p.add_argument("--path", required=required)
     p.add_argument("--users", type=int, default=16)
     p.add_argument("--warmup", type=float, default=1.0)
     p.add_argument("--duration", type=float, default=3.0)
     p.add_argument("--mode", choices=("closed", "open"), default="closed")
     p.add_argument("--rate", type=float, default=0.0)
-    args = p.parse_args(argv)
-    if urlsplit(args.host).hostname not in LOOPBACK:
+    return p
+
+
+def is_loopback(url):
+    return urlsplit(url or "").hostname in LOOPBACK
+
+
+def check(p, args):
+    if not is_loopback(args.host):
         p.error(f"load only goes to this machine's loopback, not {args.host}")
     if args.mode == "open" and args.rate <= 0:
         p.error("--mode open needs --rate > 0")
     if not (0 < args.duration <= 600 and 0 <= args.warmup <= 600 and 1 <= args.users <= 1024):
         p.error("duration, warm-up or users out of bounds")
     return args
+
+
+def parse(argv):
+    p = parser()
+    return check(p, p.parse_args(argv))
 
 
 if __name__ == "__main__":

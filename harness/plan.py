@@ -29,6 +29,10 @@ class BenchConfig:
     server_cpus: tuple
     load_cpus: tuple
     closed_rounds: int | None = None  # closed-loop trials only in the first N rounds (None: all)
+    generator_processes: int = 1      # local locust processes; above 1: master/worker mode
+    locust_workers: int = 0           # workers joining from other machines (needs target_url)
+    master_port: int | None = None    # where those workers join
+    target_url: str | None = None     # an app served elsewhere (loopback/tunnel): no gunicorn of ours
 
 
 def split_cpus():
@@ -49,8 +53,30 @@ def choose(kind, asked, known):
     return tuple(asked)
 
 
+def load_options(processes, remote, port, target, targets, users):
+    """--generator-processes, --locust-workers, --master-port and --target, checked."""
+    from .target import check_url
+
+    if not 1 <= processes <= 64:
+        raise FdbenchError(f"--generator-processes must be between 1 and 64, not {processes}")
+    if remote < 0:
+        raise FdbenchError(f"--locust-workers must be at least 0, not {remote}")
+    if remote and not target:
+        raise FdbenchError("--locust-workers needs --target: workers on other machines reach the "
+                           "app through their own SSH tunnel to a fixed port")
+    if users < processes + remote:
+        raise FdbenchError(f"--users ({users}) must be at least the number of locust workers "
+                           f"({processes + remote})")
+    if target and (targets is None or len(targets) != 1):
+        raise FdbenchError("--target needs --apps naming the one app that URL serves")
+    return {"generator_processes": processes, "locust_workers": remote,
+            "master_port": port if remote else None,
+            "target_url": check_url(target) if target else None}
+
+
 def make_config(profile="default", targets=None, scenarios=None, repeat=None, warmup=None,
-                duration=None, users=None, workers=None, worker_class="sync", modes=None):
+                duration=None, users=None, workers=None, worker_class="sync", modes=None,
+                generator_processes=1, locust_workers=0, master_port=5557, target=None):
     if profile not in PROFILES:
         raise FdbenchError(f"unknown profile {profile!r}: choose from {', '.join(PROFILES)}")
     p = PROFILES[profile]
@@ -85,6 +111,8 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
         server_cpus=server_cpus,
         load_cpus=load_cpus,
         closed_rounds=p.closed_rounds if repeat is None else None,  # --repeat: every round
+        **load_options(generator_processes, locust_workers, master_port, target, targets,
+                       users or p.users),
     )
 
 

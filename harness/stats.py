@@ -119,7 +119,8 @@ def excluded(df: pd.DataFrame) -> pd.DataFrame:
     """Trials left out of every median, with why: failed, or any error."""
     out = df.loc[~df["usable"], ["run_id", "trial_id", "case", "target", "status", "errors",
                                  "flags", "reason"]].copy()
-    out["why"] = [r if s != "ok" and r else ("failed" if s != "ok" else "errors")
+    # the reason of a failed trial, or of a --target one (no server CPU), else "errors"
+    out["why"] = [r if isinstance(r, str) and r else ("failed" if s != "ok" else "errors")
                   for s, r in zip(out["status"], out["reason"])]
     return out
 

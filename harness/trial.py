@@ -4,11 +4,11 @@ from dataclasses import asdict, dataclass
 
 from . import histogram
 from .errors import FdbenchError
-from .load import LoadProcess
+from .load import load_process
 from .sample import ServerSampler
 from .serve import Server, ServeConfig
 
-GENERATOR_BOUND_PCT = 90.0      # locust above this share of a core: it, not the server, limits
+GENERATOR_BOUND_PCT = 90.0      # locust above this share of its cores: it, not the server, limits
 NEAR_CEILING = 0.9              # rps within 10% of the generator's calibrated ceiling
 
 
@@ -31,11 +31,13 @@ class TrialSpec:
     worker_class: str
 
 
-def flags_for(rps, errors, generator_cpu_pct, vanished, ceiling_rps):
+def flags_for(rps, errors, generator_cpu_pct, vanished, ceiling_rps, generator_cores=1):
+    """generator_cores: cores the generator processes could use together (one process: 1);
+    their summed CPU is compared with that many cores, the calibrated ceiling scaled by it."""
     flags = []
-    if generator_cpu_pct > GENERATOR_BOUND_PCT:
+    if generator_cpu_pct > GENERATOR_BOUND_PCT * generator_cores:
         flags.append("generator_bound")
-    if ceiling_rps and rps >= NEAR_CEILING * ceiling_rps:
+    if ceiling_rps and rps >= NEAR_CEILING * ceiling_rps * generator_cores:
         flags.append("near_generator_ceiling")
     if errors:
         flags.append("errors")
@@ -44,13 +46,17 @@ def flags_for(rps, errors, generator_cpu_pct, vanished, ceiling_rps):
     return flags
 
 
-def measure(spec, server, load_cpus, db_pids=()):
+def open_load(spec, url, load_cpus, generators=None):
+    return load_process(url, spec.path, spec.users, spec.warmup_s, spec.duration_s, spec.mode,
+                        spec.rate, load_cpus, generators)
+
+
+def measure(spec, server, load_cpus, db_pids=(), generators=None):
     """Drive the load and sample the server, and the DB server apart when we run it;
     returns (sample, DB sample or None, generator result)."""
     sampler = ServerSampler([server.proc.pid])
     db_sampler = ServerSampler(db_pids) if db_pids else None
-    with LoadProcess(server.url, spec.path, spec.users, spec.warmup_s, spec.duration_s,
-                     spec.mode, spec.rate, load_cpus) as load:
+    with open_load(spec, server.url, load_cpus, generators) as load:
         load.expect("measure-start")
         sampler.begin()
         if db_sampler:
@@ -79,13 +85,11 @@ def db_cost(db_url, db_sample, sample, requests):
             "total_cpu_us_per_request": per_request(total, requests)}
 
 
-def record_for(spec, server, sample, result, ceiling_rps, db=None):
-    """db: db_cost()'s fields, or None when the trial had no DB figures to add."""
+def load_fields(spec, result):
+    """What the load generator measured: (the record's first fields, histogram, rps)."""
     hist = histogram.decode(result["histogram"])
     elapsed, requests = result["elapsed_s"], result["requests"]
     rps = requests / elapsed if elapsed else 0.0
-    master = server.proc.pid
-    workers = [round(mb, 1) for pid, mb in sample["rss_mb"].items() if pid != master]
     return {
         **asdict(spec),
         "duration_s": elapsed,
@@ -94,6 +98,17 @@ def record_for(spec, server, sample, result, ceiling_rps, db=None):
         "rps": round(rps, 1),
         "latency_us": histogram.summary(hist),
         "latency_locust_ms": result["locust"],
+    }, hist, rps
+
+
+def record_for(spec, server, sample, result, ceiling_rps, db=None):
+    """db: db_cost()'s fields, or None when the trial had no DB figures to add."""
+    fields, hist, rps = load_fields(spec, result)
+    requests = result["requests"]
+    master = server.proc.pid
+    workers = [round(mb, 1) for pid, mb in sample["rss_mb"].items() if pid != master]
+    return {
+        **fields,
         "server_cpu_s": round(sample["cpu_s"], 4),
         "cpu_us_per_request": round(1e6 * sample["cpu_s"] / requests, 2) if requests else None,
         **(db or {}),
@@ -102,10 +117,20 @@ def record_for(spec, server, sample, result, ceiling_rps, db=None):
         "generator_cpu_pct": result["generator_cpu_pct"],
         "sampler_cpu_s": round(sample["sampler_cpu_s"], 5),
         "flags": flags_for(rps, result["errors"], result["generator_cpu_pct"],
-                           sample["vanished"], ceiling_rps),
+                           sample["vanished"], ceiling_rps, generator_cores(result)),
         "status": "ok",
         "reason": None,
+        **generator_fields(result),
     }, hist
+
+
+def generator_cores(result):
+    return (result.get("generator") or {}).get("cores", 1)
+
+
+def generator_fields(result):
+    """Only a distributed trial says how its load was made (processes, cores, per worker)."""
+    return {"generator": result["generator"]} if result.get("generator") else {}
 
 
 def failed_record(spec, reason):
@@ -113,15 +138,17 @@ def failed_record(spec, reason):
             "cpu_us_per_request": None, "flags": ["failed"], "status": "failed", "reason": reason}, None
 
 
-def run_trial(spec, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, db_pids=()):
+def run_trial(spec, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, db_pids=(),
+              generators=None):
     """Returns (record, histogram or None). A failure becomes a failed record, not an exception,
     so one broken trial never ends the run; Ctrl-C still propagates. db_pids: the DB server's
-    root pids when fdbench runs it, so its CPU counts as part of each request's cost."""
+    root pids when fdbench runs it, so its CPU counts as part of each request's cost.
+    generators: a load.Generators for locust's master/worker mode (None: one process)."""
     cfg = ServeConfig(app=spec.app, variant=spec.variant, db_url=db_url, workers=spec.workers,
                       worker_class=spec.worker_class, cpus=list(server_cpus))
     try:
         with Server(cfg) as server:
-            sample, db_sample, result = measure(spec, server, load_cpus, db_pids)
+            sample, db_sample, result = measure(spec, server, load_cpus, db_pids, generators)
             if server.proc.poll() is not None:
                 return failed_record(spec, f"gunicorn master exited: {server.log_tail(3)}")
             db = db_cost(db_url, db_sample, sample, result["requests"])
