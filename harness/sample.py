@@ -100,3 +100,43 @@ class ServerSampler:
             "vanished": sorted(set(self.start_cpu) - set(snap)),
             "sampler_cpu_s": self.overhead_s,
         }
+
+
+def core_times(cpus):
+    """(busy, steal) seconds of these CPUs since boot, from /proc/stat's `cpuN` lines."""
+    tick = os.sysconf("SC_CLK_TCK")
+    busy = steal = 0
+    wanted = {f"cpu{c}" for c in cpus}
+    with open("/proc/stat") as f:
+        for line in f:
+            name, *values = line.split()
+            if name in wanted:
+                user, nice, system, _idle, _iowait, irq, softirq, stolen = map(int, values[:8])
+                busy += user + nice + system + irq + softirq
+                steal += stolen
+    return busy / tick, steal / tick
+
+
+class CoreMonitor:
+    """What else ran on the server's CPUs during the window, and what the hypervisor stole.
+
+    The server is pinned to its cores, but nothing stops other processes (another test suite,
+    a browser, the DB server) from running there too; their cache and TLB traffic raises the
+    server's own CPU time per request. A trial that shared its cores says so by how much."""
+
+    def __init__(self, cpus):
+        self.cpus = sorted(cpus) or sorted(os.sched_getaffinity(0))
+        self.start = None
+
+    def begin(self):
+        self.start = (core_times(self.cpus), time.perf_counter())
+
+    def end(self, own_cpu_s):
+        """Shares of the window's core time: used by others than the server (own_cpu_s: the
+        server's and its DB server's CPU on these cores), and stolen by the hypervisor."""
+        (busy0, steal0), t0 = self.start
+        busy1, steal1 = core_times(self.cpus)
+        capacity = (time.perf_counter() - t0) * len(self.cpus)
+        other = max(0.0, busy1 - busy0 - own_cpu_s)
+        return {"other_pct": round(100 * other / capacity, 1),
+                "steal_pct": round(100 * (steal1 - steal0) / capacity, 1)}

@@ -5,11 +5,12 @@ from dataclasses import asdict, dataclass
 from . import histogram
 from .errors import FdbenchError
 from .load import load_process
-from .sample import ServerSampler
+from .sample import CoreMonitor, ServerSampler
 from .serve import Server, ServeConfig
 
 GENERATOR_BOUND_PCT = 90.0      # locust above this share of its cores: it, not the server, limits
 NEAR_CEILING = 0.9              # rps within 10% of the generator's calibrated ceiling
+CONTENDED_PCT = 10.0            # others used more than this share of the server's cores
 
 
 @dataclass
@@ -31,10 +32,14 @@ class TrialSpec:
     worker_class: str
 
 
-def flags_for(rps, errors, generator_cpu_pct, vanished, ceiling_rps, generator_cores=1):
+def flags_for(rps, errors, generator_cpu_pct, vanished, ceiling_rps, generator_cores=1,
+              cores=None):
     """generator_cores: cores the generator processes could use together (one process: 1);
-    their summed CPU is compared with that many cores, the calibrated ceiling scaled by it."""
+    their summed CPU is compared with that many cores, the calibrated ceiling scaled by it.
+    cores: CoreMonitor's figures for the server's CPUs (None: not measured)."""
     flags = []
+    if cores and cores["other_pct"] + cores["steal_pct"] > CONTENDED_PCT:
+        flags.append("contended")
     if generator_cpu_pct > GENERATOR_BOUND_PCT * generator_cores:
         flags.append("generator_bound")
     if ceiling_rps and rps >= NEAR_CEILING * ceiling_rps * generator_cores:
@@ -51,19 +56,23 @@ def open_load(spec, url, load_cpus, generators=None):
                         spec.rate, load_cpus, generators)
 
 
-def measure(spec, server, load_cpus, db_pids=(), generators=None):
+def measure(spec, server, load_cpus, db_pids=(), generators=None, server_cpus=()):
     """Drive the load and sample the server, and the DB server apart when we run it;
-    returns (sample, DB sample or None, generator result)."""
+    returns (sample, DB sample or None, generator result). The sample's `cores` says what
+    else ran on the server's CPUs (the DB server runs there too and is not counted as other)."""
     sampler = ServerSampler([server.proc.pid])
     db_sampler = ServerSampler(db_pids) if db_pids else None
+    cores = CoreMonitor(server_cpus)
     with open_load(spec, server.url, load_cpus, generators) as load:
         load.expect("measure-start")
+        cores.begin()
         sampler.begin()
         if db_sampler:
             db_sampler.begin()
         load.expect("measure-end")
         sample = sampler.end()
         db_sample = db_sampler.end() if db_sampler else None
+        sample["cores"] = cores.end(sample["cpu_s"] + (db_sample["cpu_s"] if db_sample else 0.0))
         return sample, db_sample, load.expect("result")
 
 
@@ -116,8 +125,10 @@ def record_for(spec, server, sample, result, ceiling_rps, db=None):
                    "worker_peak": max(workers, default=None)},
         "generator_cpu_pct": result["generator_cpu_pct"],
         "sampler_cpu_s": round(sample["sampler_cpu_s"], 5),
+        "server_cores": sample.get("cores"),
         "flags": flags_for(rps, result["errors"], result["generator_cpu_pct"],
-                           sample["vanished"], ceiling_rps, generator_cores(result)),
+                           sample["vanished"], ceiling_rps, generator_cores(result),
+                           sample.get("cores")),
         "status": "ok",
         "reason": None,
         **generator_fields(result),
@@ -148,7 +159,7 @@ def run_trial(spec, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, db_p
                       worker_class=spec.worker_class, cpus=list(server_cpus))
     try:
         with Server(cfg) as server:
-            sample, db_sample, result = measure(spec, server, load_cpus, db_pids, generators)
+            sample, db_sample, result = measure(spec, server, load_cpus, db_pids, generators, server_cpus)
             if server.proc.poll() is not None:
                 return failed_record(spec, f"gunicorn master exited: {server.log_tail(3)}")
             db = db_cost(db_url, db_sample, sample, result["requests"])

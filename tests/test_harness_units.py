@@ -1,5 +1,6 @@
 """The harness's own logic, on real processes and files where that is cheap."""
 import json
+import os
 import subprocess
 import sys
 import time
@@ -8,7 +9,7 @@ import pytest
 
 from harness import histogram, plan
 from harness.errors import FdbenchError
-from harness.sample import ServerSampler
+from harness.sample import CoreMonitor, ServerSampler
 from harness.store import Run
 from harness.trial import flags_for
 
@@ -123,3 +124,33 @@ def test_serve_on_a_busy_port_is_one_line_exit_2():
         proc = fdbench("serve", "flask", "--port", str(s.getsockname()[1]), timeout=60)
     assert proc.returncode == 2 and "is busy" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_core_monitor_sees_another_process_on_the_server_core():
+    """A busy process pinned to the monitored core is 'other'; counted as own, it is not."""
+    cpu = max(os.sched_getaffinity(0))
+    burner = subprocess.Popen([sys.executable, "-c", BURN.format(s=1.5)],
+                              preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+    try:
+        time.sleep(0.3)  # started and burning
+        monitor = CoreMonitor([cpu])
+        monitor.begin()
+        time.sleep(1.0)
+        seen = monitor.end(own_cpu_s=0.0)
+        monitor.begin()
+        time.sleep(0.5)
+        owned = monitor.end(own_cpu_s=0.5)
+    finally:
+        burner.kill()
+        burner.wait()
+    assert seen["other_pct"] > 60, seen
+    assert owned["other_pct"] < seen["other_pct"] - 40, owned
+    assert 0 <= seen["steal_pct"] <= 100
+
+
+def test_contended_flag_only_above_the_threshold():
+    quiet = {"other_pct": 2.0, "steal_pct": 1.0}
+    busy = {"other_pct": 25.0, "steal_pct": 0.0}
+    assert "contended" not in flags_for(100, 0, 10, [], None, cores=quiet)
+    assert "contended" in flags_for(100, 0, 10, [], None, cores=busy)
+    assert "contended" not in flags_for(100, 0, 10, [], None)
