@@ -2,7 +2,7 @@
 interleaved within each round and the order rotated between rounds (A B C, B C A, ...), so a
 slow drift of the machine never lands on one app alone."""
 import os
-from dataclasses import MISSING, dataclass, fields, replace
+from dataclasses import KW_ONLY, MISSING, dataclass, fields, replace
 
 from scenarios.matrix import COST_RATES, PROFILES, SCENARIOS, TARGETS
 
@@ -14,7 +14,8 @@ MAX_USERS = 1024
 
 
 @dataclass(frozen=True)
-class BenchConfig:
+class RunShape:
+    """What every kind of run (bench, scaling) decides before its first trial."""
     profile: str
     targets: tuple
     scenarios: tuple
@@ -22,17 +23,22 @@ class BenchConfig:
     warmup_s: float
     duration_s: float
     users: int
-    workers: int
-    worker_class: str
-    modes: tuple
-    open_loop_fraction: float
     server_cpus: tuple
     load_cpus: tuple
-    closed_rounds: int | None = None  # closed-loop trials only in the first N rounds (None: all)
+    _: KW_ONLY
     generator_processes: int = 1      # local locust processes; above 1: master/worker mode
     locust_workers: int = 0           # workers joining from other machines (needs target_url)
     master_port: int | None = None    # where those workers join
     target_url: str | None = None     # an app served elsewhere (loopback/tunnel): no gunicorn of ours
+
+
+@dataclass(frozen=True)
+class BenchConfig(RunShape):
+    workers: int
+    worker_class: str
+    modes: tuple
+    open_loop_fraction: float
+    closed_rounds: int | None = None  # closed-loop trials only in the first N rounds (None: all)
 
 
 def split_cpus():
@@ -42,6 +48,19 @@ def split_cpus():
         return tuple(cpus), tuple(cpus)
     half = len(cpus) // 2
     return tuple(cpus[:half]), tuple(cpus[half:])
+
+
+def check_numbers(repeat, warmup, duration, users):
+    """The command-line numbers every run shares; None means the profile's own."""
+    for name, value in (("--repeat", repeat), ("--users", users)):
+        if value is not None and value < 1:
+            raise FdbenchError(f"{name} must be at least 1, not {value}")
+    if warmup is not None and not 0 <= warmup <= 600:
+        raise FdbenchError(f"--warmup must be between 0 and 600 seconds, not {warmup}")
+    if duration is not None and not 0 < duration <= 600:
+        raise FdbenchError(f"--duration must be above 0 and at most 600 seconds, not {duration}")
+    if users is not None and users > MAX_USERS:  # the load generator's own bound
+        raise FdbenchError(f"--users must be at most {MAX_USERS}, not {users}")
 
 
 def choose(kind, asked, known):
@@ -80,19 +99,12 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
     if profile not in PROFILES:
         raise FdbenchError(f"unknown profile {profile!r}: choose from {', '.join(PROFILES)}")
     p = PROFILES[profile]
-    for name, value, low in (("--repeat", repeat, 1), ("--users", users, 1), ("--workers", workers, 1)):
-        if value is not None and value < low:
-            raise FdbenchError(f"{name} must be at least {low}, not {value}")
-    for name, value in (("--warmup", warmup), ("--duration", duration)):
-        if value is not None and not 0 <= value <= 600:
-            raise FdbenchError(f"{name} must be between 0 and 600 seconds, not {value}")
+    check_numbers(repeat, warmup, duration, users)
+    if workers is not None and workers < 1:
+        raise FdbenchError(f"--workers must be at least 1, not {workers}")
     for mode in modes or ():
         if mode not in ("closed", "open"):
             raise FdbenchError(f"unknown mode {mode!r}: choose from closed, open")
-    if duration is not None and duration <= 0:
-        raise FdbenchError("--duration must be above 0 seconds")
-    if users is not None and users > MAX_USERS:  # the load generator's own bound
-        raise FdbenchError(f"--users must be at most {MAX_USERS}, not {users}")
     if worker_class not in WORKER_CLASSES:
         raise FdbenchError(f"unknown worker class {worker_class!r}: choose from {', '.join(WORKER_CLASSES)}")
     server_cpus, load_cpus = split_cpus()

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from scenarios.matrix import SCENARIOS, TARGETS
 
 from .errors import FdbenchError
-from .plan import choose, rotate, split_cpus
+from .plan import RunShape, check_numbers, choose, rotate, split_cpus
 from .trial import TrialSpec
 
 WORKERS = (1, 2, 4)
@@ -21,29 +21,14 @@ LOAD_FRACTIONS = (0.25, 0.5, 0.75, 0.9)
 
 
 @dataclass(frozen=True)
-class ScalingConfig:
-    profile: str
-    targets: tuple
-    scenarios: tuple
-    rounds: int
-    warmup_s: float
-    duration_s: float
-    users: int
-    server_cpus: tuple
-    load_cpus: tuple
+class ScalingConfig(RunShape):
     workers: tuple = WORKERS
     worker_classes: tuple = WORKER_CLASSES
     fractions: tuple = LOAD_FRACTIONS
 
 
 def make_config(targets=None, scenarios=None, repeat=None, warmup=None, duration=None, users=None):
-    for name, value in (("--repeat", repeat), ("--users", users)):
-        if value is not None and value < 1:
-            raise FdbenchError(f"{name} must be at least 1, not {value}")
-    if duration is not None and not 0 < duration <= 600:
-        raise FdbenchError(f"--duration must be above 0 and at most 600 seconds, not {duration}")
-    if warmup is not None and not 0 <= warmup <= 600:
-        raise FdbenchError(f"--warmup must be between 0 and 600 seconds, not {warmup}")
+    check_numbers(repeat, warmup, duration, users)
     server_cpus, load_cpus = split_cpus()
     return ScalingConfig(
         profile="scaling",
