@@ -8,7 +8,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from rich.console import Console
 from rich.table import Table
 
-from . import charts, report_scaling, stats
+from scenarios.matrix import SCENARIOS
+
+from . import charts, report_scaling, static_rows, stats
 from .claims.evidence import Evidence, judge
 from .store import write_atomic
 
@@ -116,8 +118,53 @@ def _flagged(ev: Evidence) -> list[dict]:
              "excluded": not r["usable"]} for _, r in hit.iterrows()]
 
 
-def _static(ev: Evidence) -> dict:
-    return {name: json.dumps(value, indent=2, sort_keys=True) for name, value in ev.static.items()}
+# static/<name>.json -> (section id, heading, the tables drawn from it)
+SECTIONS = {
+    "loc": ("code-size", "Code size", lambda s, ev: static_rows.loc_rows(s["loc"])),
+    "admin": ("admin", "Admin for an MVP",
+              lambda s, ev: static_rows.admin_rows(s["loc"], s["footprint"], s.get("security"))),
+    "footprint": ("footprint", "Footprint: dependencies and start-up",
+                  lambda s, ev: static_rows.footprint_rows(s["footprint"])),
+    "layers": ("layers", "Layers", lambda s, ev: static_rows.layers_rows(s["layers"])),
+    "security": ("security", "Security out of the box", lambda s, ev: static_rows.security_rows(s["security"])),
+    "databases": ("databases", "Databases", lambda s, ev: static_rows.databases_rows(s["databases"])),
+    "microbench": ("microbench", "In-process micro-benchmarks", lambda s, ev: static_rows.microbench_rows(
+        s["microbench"], _load_ratios(ev), _instruction_ratios(ev))),
+}
+NEEDS = {"admin": ("loc", "footprint")}  # a section drawn from other files
+
+
+def _static(ev: Evidence) -> list[dict]:
+    """Tables for every static measurement fdbench knows; raw JSON for any other file."""
+    static, out = ev.static, []
+    for name, (sid, heading, build) in SECTIONS.items():
+        if all(n in static for n in NEEDS.get(name, (name,))):
+            out.append({"id": sid, "heading": heading, "tables": build(static, ev)})
+    out += [{"id": f"static-{name}", "heading": name, "raw": json.dumps(value, indent=2, sort_keys=True)}
+            for name, value in static.items() if name not in SECTIONS]
+    return out
+
+
+def _load_ratios(ev: Evidence) -> dict:
+    """{path: Flask/Django paired CPU-µs ratio} of each scenario's cost case, first run that has it."""
+    out = {}
+    for case in ev.cost_cases:
+        scenario = ev.trials.loc[ev.trials["case"] == case, "scenario"].iloc[0]
+        ests = (stats.paired_ratio(r.trials, case, "flask", "django") for r in ev.runs if len(r.trials))
+        est = next((e for e in ests if e is not None), None)
+        if est is not None and scenario in SCENARIOS:
+            out.setdefault(SCENARIOS[scenario], est)
+    return out
+
+
+def _instruction_ratios(ev: Evidence) -> dict:
+    """{path: Flask/Django in-process instructions per request}, first run that has both."""
+    out = {}
+    for (_, case), g in ev.instructions.groupby(["run_id", "case"], sort=False):
+        by_target = dict(zip(g["target"], g["instructions"]))
+        if by_target.get("flask") and by_target.get("django"):
+            out.setdefault(case, by_target["flask"] / by_target["django"])
+    return out
 
 
 def claims_table(ev: Evidence) -> Table:

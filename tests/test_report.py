@@ -12,6 +12,7 @@ from harness.claims import CLAIMS
 from harness.paths import ROOT
 from harness.report import render
 from tests.runfactory import trial, write_run
+from tests.staticfactory import STATIC
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -25,7 +26,7 @@ def flagged_run(tmp_path):
     extra = [trial("plaintext", t, r, c, rps=9000, flags=["generator_bound"])
              for r in range(3) for t, c in (("flask", 500.0), ("django", 800.0))]
     extra.append(trial("json", "django", 7, None, status="failed"))
-    static = {"extra_measure": {"note": "a static file no claim reads: shown as-is"}}
+    static = {**STATIC, "extra_measure": {"note": "a static file no claim reads: shown as-is"}}
     return write_run(tmp_path / "20261125-120000-testbox", extra=extra, static=static)
 
 
@@ -39,6 +40,49 @@ def test_report_is_self_contained_with_claims_first(flagged_run, tmp_path):
     for needle in ("generator-bound", "r7-json-django", "boom", "Test CPU", "sqlite",
                    "flask 3.1.3", "extra_measure", "p99.9"):
         assert needle in html, needle
+
+
+def static_tables(html: str) -> dict:
+    """{caption: [row cells]} of the static-measurement tables, read back from the HTML."""
+    tables = {}
+    for caption, body in re.findall(r'<table class="static">\s*<caption>(.*?)</caption>.*?<tbody>(.*?)</tbody>',
+                                    html, re.S):
+        rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+        tables[caption] = [re.findall(r"<td[^>]*>(.*?)</td>", r, re.S) for r in rows]
+    return tables
+
+
+def test_static_measurements_are_tables_not_json(flagged_run, tmp_path):
+    html = render([flagged_run], tmp_path / "rep").read_text()
+    tables = static_tables(html)
+    ratio = tables["Django / Flask lines against the article&#39;s 24k / 10k"]
+    assert ratio[0] == ["written, all features", "114", "108", "1.06", "2.40"]
+    assert ["admin", "20", "2", "0.10"] in tables["Written source lines by feature"]
+    deps = {r[0]: r for r in tables["Installed dependencies (transitive)"]}
+    assert deps["flask"][1:] == ["2", "click, werkzeug", "5.0", "45,713"]
+    assert ["/json", "243 / 5", "304 / 19", "1.25"] in tables[
+        "Python function calls per request / stack depth at the view"]
+    security = {r[0]: r for r in next(v for k, v in tables.items() if k.startswith("What each framework"))}
+    assert security["csrf"][3] == "2 lines, + flask-wtf" and security["csrf"][1].startswith("no:")
+    admin = {r[0]: r for r in tables["CRUD admin for Fortune"]}
+    assert admin["Flask"][2:5] == ["20", "flask-admin, wtforms", "401"]
+    assert admin["Django"][2:5] == ["2", "none (migrate + createsuperuser)", "302"]
+    micro = {r[0]: r for r in tables["In-process micro-benchmark against the load test"]}
+    assert micro["/json"][4] == "0.70" and micro["/json"][-1] == "yes"   # load test: 560/850 = 0.66
+    assert micro["/db"][-1] == "no"                                        # 1.50 against 0.66
+    assert "The machine was busy" in html
+    # only the file fdbench has no table for stays raw JSON
+    assert html.count("<details>") == 1 and "static/extra_measure.json" in html
+
+
+def test_microbench_agreement_rule():
+    from harness.microbench import agreement, busy
+    from harness.stats import Estimate
+
+    load = Estimate(0.80, 0.75, 0.85, 5)
+    assert agreement(0.84, load) == "yes" and agreement(0.60, load) == "same direction"
+    assert agreement(1.10, load) == "no" and agreement(1.0, None) == "no load-test trials"
+    assert busy({"max_loadavg": 1.2}) is False and busy({"max_loadavg": 2.0}) is True
 
 
 def test_same_run_renders_byte_identical(flagged_run, tmp_path):
@@ -83,7 +127,10 @@ def chromium_check(report: Path, profile: Path, shot: Path) -> dict:
                 r => [r.dataset.key, r.querySelector('.verdict').textContent]),
             charts: [...document.querySelectorAll('img.chart')].map(
                 i => [i.alt, i.complete && i.naturalWidth > 100 && i.naturalHeight > 50]),
-            top: document.querySelector('h2').textContent})""")
+            top: document.querySelector('h2').textContent,
+            static: Object.fromEntries([...document.querySelectorAll('table.static')].map(
+                t => [t.caption.textContent, [...t.tBodies[0].rows].map(
+                    r => [...r.cells].map(c => c.textContent))]))})""")
         page.screenshot(path=str(shot))
         ctx.close()
     return {**found, "outside": outside}
@@ -99,6 +146,9 @@ def test_report_renders_in_chromium(flagged_run, tmp_path):
     assert all(v.strip() for _, v in found["claims"])
     assert len(found["charts"]) == 12 and all(ok for _, ok in found["charts"]), found["charts"]
     assert found["outside"] == []
+    ratio = found["static"]["Django / Flask lines against the article's 24k / 10k"]
+    assert ratio[0][3:] == ["1.06", "2.40"]
+    assert len(found["static"]) == 11, list(found["static"])
     assert shot.stat().st_size > 20_000
     shutil.copy(shot, SCREENSHOT)
 

@@ -8,7 +8,8 @@ What keeps the ratios honest (a wall-clock run on a busy 2-core machine once gav
 - the timer is this process's CPU time, the in-process twin of the load test's CPU-µs per
   request: time spent waiting for a CPU that another process holds is not counted;
 - every endpoint is warmed up before it is timed (first-request setup, caches), and timed for
-  at least MIN_ROUNDS calls, not the five a slow first call leaves pytest-benchmark;
+  at least MIN_ROUNDS calls, not the five a slow first call leaves pytest-benchmark; the report
+  takes the fastest call (harness/microbench.py says why);
 - the endpoint is the outer loop, so Flask, Django and the baseline of one endpoint run back
   to back and share whatever the machine is doing then;
 - all three apps read the same SQLite file over one persistent connection each, checked below;
@@ -20,16 +21,9 @@ import time
 import pytest
 from werkzeug.test import Client
 
+from harness.microbench import ENDPOINTS
 from harness.paths import APPS
 
-ENDPOINTS = {
-    "json": "/json",
-    "plaintext": "/plaintext",
-    "db": "/db",
-    "queries": "/queries?queries=20",
-    "fortunes": "/fortunes",
-    "updates": "/updates?queries=20",
-}
 MIN_ROUNDS = 100
 
 
@@ -107,7 +101,7 @@ def test_same_database_same_way(clients, db_url):
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_wsgi_call(benchmark, clients, target, endpoint):
     client, path = clients[target], ENDPOINTS[endpoint]
-    benchmark.extra_info.update(target=target, endpoint=endpoint, loadavg=os.getloadavg()[0])
+    benchmark.extra_info.update(target=target, endpoint=endpoint, path=path, loadavg=os.getloadavg()[0])
     benchmark.group = endpoint
     client.get(path)  # first-request setup is not part of the per-request cost
     resp = benchmark(client.get, path)
