@@ -1,7 +1,9 @@
+import signal
+
 import pytest
 
 from harness import db as dbmod
-from harness import pg
+from harness import cli, pg, reaper
 from harness.serve import Server, ServeConfig
 
 from . import pgsupport
@@ -56,3 +58,22 @@ def servers(any_db_url):
     finally:
         for server in running.values():
             server.stop()
+
+
+@pytest.fixture
+def run_cli(monkeypatch, capsys):
+    """main(argv) -> (exit code, stdout, stderr), leaving this process's signal handlers and
+    the reaper's groups (other tests' servers) untouched."""
+    monkeypatch.setattr(reaper, "_groups", set())
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def run(*argv):
+        try:
+            code = cli.main(list(argv))
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

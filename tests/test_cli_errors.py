@@ -2,34 +2,13 @@
 one). Most cases call harness.cli.main in this process (the imports are paid once); a few run
 the real `python -m harness.cli` to check what a user's terminal gets."""
 import json
-import signal
 
 import pytest
 
-from harness import cli, reaper
 from harness.errors import FdbenchError
 
 from .helpers import fdbench
 from .runfactory import write_run
-
-
-@pytest.fixture
-def run_cli(monkeypatch, capsys):
-    """main(argv) -> (exit code, stdout, stderr), leaving this process's signal handlers and
-    the reaper's groups (other tests' servers) untouched."""
-    monkeypatch.setattr(reaper, "_groups", set())
-    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-
-    def run(*argv):
-        try:
-            code = cli.main(list(argv))
-        finally:
-            for sig, handler in handlers.items():
-                signal.signal(sig, handler)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import time
 import psutil
 import pytest
 
-from harness import cli, histogram, reaper
+from harness import histogram
 from harness.load import Generators
 from harness.paths import ROOT
 from harness.serve import Server, ServeConfig, free_port
@@ -118,23 +118,6 @@ def test_target_with_a_worker_joining_by_hand(served, tmp_path):
     assert left_behind(env) == []
 
 
-@pytest.fixture
-def run_cli(monkeypatch, capsys):
-    """cli.main in this process, leaving its signal handlers and the reaper's groups alone."""
-    monkeypatch.setattr(reaper, "_groups", set())
-    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-
-    def run(*argv):
-        try:
-            code = cli.main(list(argv))
-        finally:
-            for sig, handler in handlers.items():
-                signal.signal(sig, handler)
-        return code, capsys.readouterr().err
-
-    return run
-
-
 @pytest.mark.parametrize("args,message", [
     (["--target", "http://192.0.2.1:8000"], "--target must be a loopback URL"),
     (["--target", "http://example.com:8000"], "--target must be a loopback URL"),
@@ -145,7 +128,7 @@ def run_cli(monkeypatch, capsys):
     (["--generator-processes", "20", "--users", "4"], "--users (4) must be at least"),
 ])
 def test_bad_load_options_are_one_line(run_cli, args, message):
-    code, err = run_cli("bench", "--apps", "baseline", *args)
+    code, _, err = run_cli("bench", "--apps", "baseline", *args)
     assert code == 2, err
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
 
