@@ -12,11 +12,15 @@ measures a phase of 0 and a phase of N requests; per request = (with - without) 
   environ, app, write, close), so served - inprocess = gunicorn's user-space cost. Kernel time
   (the TCP stack) is outside what callgrind can count.
 
-Repeatability (measured, two full passes): half the totals repeat to the instruction; the
-rest moved by 12-240 instructions in totals of 10^6-10^8 (served mode, and Flask's DB
-endpoints in-process) - under 0.001%, far below any regression threshold. Fixed here: the
-database path, gunicorn's Date clock, address randomisation (`setarch -R`); not yet found:
-the source of that residue (suspects: ephemeral port numbers, address-keyed dicts).
+Repeatability: what moved counts between runs, and what is done about it.
+- A stale or missing .pyc: the run that compiles an app module leaves the allocators (glibc
+  malloc, pymalloc) in another state, and every later allocation costs a little more or less
+  (Flask /db: +3,242 in 15.7M after touching one file; the next run matched to the
+  instruction). The apps are byte-compiled before valgrind starts (`precompile`).
+- The database path, gunicorn's Date clock, address randomisation (`setarch -R`): fixed.
+- The checkout's path: module paths are strings the interpreter allocates and hashes, so
+  counts from two checkouts at different paths differ (Flask /db by up to 1.6% here). Compare
+  counts from the same path; CI's checkout path is fixed.
 
 instructions.json (schema 1):
     {"schema": 1, "valgrind": "valgrind-3.19.0", "python": "3.11.7", "packages": {...},
@@ -25,6 +29,7 @@ instructions.json (schema 1):
                  "instructions_per_request": 347123, "total_with": ..., "total_without": ...,
                  "served": {"instructions_per_request": ..., "total_with": ..., "total_without": ...}}]}
 """
+import compileall
 import contextlib
 import fcntl
 import functools
@@ -49,7 +54,7 @@ from rich.table import Table
 from . import db as dbmod
 from .errors import FdbenchError
 from .fingerprint import packages
-from .paths import RESULTS, VAR
+from .paths import APPS, RESULTS, VAR
 from .serve import APP_SPECS, VARIANTS
 from .store import write_atomic
 
@@ -237,6 +242,15 @@ def seed_template(path):
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+def precompile(targets):
+    """Byte-compile the apps (and a target's own PYTHONPATH) before any valgrind run: the run
+    that writes a .pyc leaves the allocators in another state and counts a few thousand
+    instructions more in every phase (see the module docstring)."""
+    dirs = {APPS, *(Path(d) for t in targets for d in t.env.get("PYTHONPATH", "").split(os.pathsep) if d)}
+    for folder in sorted(dirs):
+        compileall.compile_dir(folder, quiet=2)
+
+
 def metadata(valgrind, requests, warmup, modes):
     return {"schema": SCHEMA, "valgrind": valgrind, "python": platform.python_version(),
             "packages": packages(), "arch": platform.machine(), "requests": requests,
@@ -259,6 +273,7 @@ def measure(targets, endpoints=None, requests=DEFAULT_REQUESTS, db_url=None, war
     data = metadata(valgrind_version(), requests, warmup, modes)
     started = time.monotonic()
     counts = []
+    precompile(targets)
     with locked_workdir() as workdir:
         for target in targets:
             counts += run_target(target, endpoints, requests, warmup, modes, workdir, progress)

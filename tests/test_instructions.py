@@ -8,6 +8,7 @@ import pytest
 from harness import instructions as instr
 from harness.cli import main
 from harness.errors import FdbenchError
+from harness.paths import APPS
 from harness.serve import APP_SPECS
 
 needs_valgrind = pytest.mark.skipif(shutil.which("valgrind") is None,
@@ -96,16 +97,18 @@ def test_write_is_atomic_json(tmp_path):
 
 
 @needs_valgrind
-def test_two_runs_give_nearly_identical_counts():
-    """Counts repeat to the instruction on most runs, but a fresh-clone CI run once moved
-    in-process totals by 0.3% (cause not found yet, see the issue), so two runs must agree
-    within 1% — still far below the several percent that timings wobble by here."""
+def test_two_runs_give_the_same_counts():
+    """The first run after an app file changed used to count more (it wrote the .pyc, which
+    left the allocators in another state): 0.3% on a fresh-clone CI run. precompile() fixed
+    that, so the first run here follows a touched app file. What may remain is a residue of a
+    dozen instructions in served mode (the client's ephemeral port): 10 per million allowed."""
+    (APPS / "wsgi_baseline" / "app.py").touch()
     runs = [instr.measure(["baseline"], ["/json", "/db"], requests=3) for _ in range(2)]
     for a, b in zip(runs[0]["counts"], runs[1]["counts"]):
         assert a["endpoint"] == b["endpoint"]
         for key in ("total_without", "total_with"):
-            assert abs(a[key] - b[key]) <= 0.01 * a[key], (a["endpoint"], key, a[key], b[key])
-            assert abs(a["served"][key] - b["served"][key]) <= 0.01 * a["served"][key]
+            for x, y in ((a, b), (a["served"], b["served"])):
+                assert abs(x[key] - y[key]) <= 1e-5 * x[key], (a["endpoint"], key, x[key], y[key])
         assert a["served"]["instructions_per_request"] > a["instructions_per_request"] > 0
     assert runs[0]["valgrind"].startswith("valgrind-") and runs[0]["requests"] == 3
 
