@@ -1,7 +1,8 @@
 """`fdbench bench`: run the planned trials with a progress bar, storing each one as it
 finishes, so that Ctrl-C (or a crash) leaves a `partial` run that `--resume` can complete."""
+import itertools
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -16,7 +17,7 @@ from .plan import open_loop_trials, planned_trials, stored_config
 from .store import Run
 from .load import Generators
 from .target import probe, run_target_trial
-from .trial import run_trial
+from .trial import run_paired, run_trial
 
 console = Console(stderr=True)
 CALIBRATION = VAR / "calibration.json"
@@ -45,20 +46,36 @@ def run_meta(cfg, db_url, throwaway=False):
     return {"profile": cfg.profile, "config": asdict(cfg) | {"db_url": db_url}, "db": db, **env}
 
 
+def batches(specs, paired):
+    """Specs that run as one trial: with pairing, a round's cost trials of one scenario (same
+    rate); every other spec alone."""
+    def key(spec):
+        if paired and spec.mode == "open":
+            return (spec.round, spec.scenario, spec.rate)
+        return (spec.trial_id,)
+    return [list(group) for _, group in itertools.groupby(specs, key)]
+
+
 def run_specs(run, specs, db_url, cfg, ceiling, progress, task, db_pids=()):
     done = {t["trial_id"] for t in run.trials() if t.get("status") == "ok"}
-    for spec in specs:
-        if spec.trial_id in done:
-            progress.advance(task)
+    for batch in batches(specs, cfg.paired):
+        todo = [spec for spec in batch if spec.trial_id not in done]
+        progress.advance(task, len(batch) - len(todo))
+        if not todo:
             continue
-        progress.update(task, description=f"{spec.scenario:<11} {spec.target:<16} round {spec.round + 1}")
+        names = todo[0].target if len(todo) == 1 else "+".join(s.target for s in todo)
+        progress.update(task, description=f"{todo[0].scenario:<11} {names:<16} round {todo[0].round + 1}")
         reaper.check()
-        record, hist = one_trial(spec, db_url, cfg, ceiling, db_pids)
+        if len(todo) > 1:
+            results = run_paired(todo, db_url, cfg.server_cpus, cfg.load_cpus, ceiling)
+        else:
+            results = [one_trial(todo[0], db_url, cfg, ceiling, db_pids)]
         reaper.check()  # a trial cut short by Ctrl-C is not stored
-        run.add_trial(record, hist)
-        if record["status"] != "ok":
-            console.print(f"[red]trial {spec.trial_id} failed:[/] {record['reason']}")
-        progress.advance(task)
+        for record, hist in results:
+            run.add_trial(record, hist)
+            if record["status"] != "ok":
+                console.print(f"[red]trial {record['trial_id']} failed:[/] {record['reason']}")
+        progress.advance(task, len(todo))
 
 
 def one_trial(spec, db_url, cfg, ceiling, db_pids):
@@ -87,6 +104,8 @@ def bench(cfg, db_url, out_dir, resume=None, db_pids=()):
         probe(cfg.target_url)
     else:
         dbmod.ensure(db_url)
+    if db_pids and cfg.paired:  # one DB server for all: its CPU could not be split per app
+        cfg = replace(cfg, paired=False)
     run = Run.reopen(resume) if resume else Run.create(out_dir, run_meta(cfg, db_url, bool(db_pids)))
     if resume:
         cfg = stored_config(run.meta.get("config"))  # the run's own matrix

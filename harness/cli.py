@@ -88,6 +88,9 @@ def _serve(app, url, port, workers, worker_class, variant):
 @click.option("--instructions/--no-instructions", default=None,
               help="callgrind instruction counts [default: the profile's choice]")
 @click.option("--no-report", is_flag=True, help="skip the HTML report")
+@click.option("--paired/--separate", default=None,
+              help="cost trials: all apps served side by side in one window (paired), or one "
+                   "app per trial [default: the profile's choice, paired]")
 @click.option("--generator-processes", type=int, default=1, show_default=True,
               help="locust processes on the load CPUs; above 1: locust's master/worker mode")
 @click.option("--target", default=None,
@@ -97,7 +100,7 @@ def _serve(app, url, port, workers, worker_class, variant):
 @click.option("--master-port", type=int, default=5557, show_default=True,
               help="where --locust-workers join the locust master")
 def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, modes, workers,
-          worker_class, out, resume, static, instructions, no_report, generator_processes,
+          worker_class, out, resume, static, instructions, no_report, paired, generator_processes,
           target, locust_workers, master_port):
     """Run the benchmark matrix, store the run, print the summary and write the report."""
     from .bench import after_trials
@@ -108,7 +111,7 @@ def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, mode
 
     cfg = make_config(profile, split(targets), split(scenarios), repeat, warmup, duration,
                       users, workers, worker_class, split(modes), generator_processes,
-                      locust_workers, master_port, target)
+                      locust_workers, master_port, target, paired)
     with dbmod.database(db, cfg.server_cpus) as database:  # a throwaway cluster ends here
         run = run_bench(cfg, database.url, Path(out), resume, database.server_pids)
         console = Console(width=max(Console().width, 110))

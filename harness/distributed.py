@@ -183,6 +183,9 @@ def parse_master(argv):
     args = check(p, p.parse_args(argv))
     if not 1 <= args.workers <= 256:
         p.error("--workers out of bounds")
+    if len(args.host) > 1:
+        p.error("a paired trial (several --host) runs in one locust process, not master/worker")
+    args.host = args.host[0]
     return args
 
 

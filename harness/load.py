@@ -20,7 +20,9 @@ from .serve import free_port
 
 class LoadProcess:
     def __init__(self, url, path, users, warmup_s, duration_s, mode="closed", rate=None, cpus=()):
-        self.args = ["--host", url, "--path", path, "--users", str(users),
+        """url: the server's base URL, or a list of them for a paired trial (open loop)."""
+        hosts = [url] if isinstance(url, str) else list(url)
+        self.args = [*(a for u in hosts for a in ("--host", u)), "--path", path, "--users", str(users),
                      "--warmup", str(warmup_s), "--duration", str(duration_s), "--mode", mode]
         if rate:
             self.args += ["--rate", str(rate)]

@@ -24,27 +24,37 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class Recorder:
-    """Every request's time into an HdrHistogram, only while the window is open."""
+    """Every request's time into an HdrHistogram, only while the window is open; per server
+    too when a paired trial sends to several (`by_server`: index -> [requests, errors, hist])."""
 
-    def __init__(self, open_loop):
+    def __init__(self, open_loop, servers=1):
         self.hist = histogram.new()
         self.open_loop = open_loop
         self.measuring = False
         self.requests = 0
         self.errors = 0
+        self.by_server = {i: [0, 0, histogram.new()] for i in range(servers)}
 
-    def on_request(self, response_time, exception=None, **_):
+    def on_request(self, response_time, exception=None, context=None, **_):
         if not self.measuring:
             return
+        counts = self.by_server[(context or {}).get("server", 0)]
         self.requests += 1
+        counts[0] += 1
         if exception is not None:
             self.errors += 1
+            counts[1] += 1
         elif not self.open_loop:
             histogram.record(self.hist, response_time * 1000.0)
 
-    def on_intended(self, micros):
+    def on_intended(self, micros, server=0):
         if self.measuring:
             histogram.record(self.hist, micros)
+            histogram.record(self.by_server[server][2], micros)
+
+    def servers(self):
+        return [{"requests": r, "errors": e, "histogram": histogram.encode(h)}
+                for _, (r, e, h) in sorted(self.by_server.items())]
 
 
 def emit(**event):
@@ -54,8 +64,9 @@ def emit(**event):
 
 def user_class(args, recorder):
     if args.mode == "open":
-        schedule = Schedule(args.rate, recorder.on_intended)
-        return type("Open", (OpenLoopUser,), {"path": args.path, "schedule": schedule})
+        urls = tuple(args.host) if len(args.host) > 1 else ()
+        schedule = Schedule(args.rate * len(args.host), recorder.on_intended, len(args.host))
+        return type("Open", (OpenLoopUser,), {"path": args.path, "schedule": schedule, "urls": urls})
     return type("Closed", (ClosedLoopUser,), {"path": args.path})
 
 
@@ -69,9 +80,9 @@ def locust_percentiles(stats):
 
 
 def run(args):
-    recorder = Recorder(open_loop=args.mode == "open")
+    recorder = Recorder(open_loop=args.mode == "open", servers=len(args.host))
     events.request.add_listener(recorder.on_request)
-    env = Environment(user_classes=[user_class(args, recorder)], events=events, host=args.host)
+    env = Environment(user_classes=[user_class(args, recorder)], events=events, host=args.host[0])
     runner = env.create_local_runner()
     runner.start(args.users, spawn_rate=100)  # all users within the warm-up
     gevent.sleep(args.warmup)
@@ -87,13 +98,15 @@ def run(args):
     elapsed = t1 - t0
     emit(event="result", requests=recorder.requests, errors=recorder.errors,
          elapsed_s=round(elapsed, 4), generator_cpu_pct=round(100 * (cpu1 - cpu0) / elapsed, 1),
-         histogram=histogram.encode(recorder.hist), locust=locust_percentiles(env.stats))
+         histogram=histogram.encode(recorder.hist), locust=locust_percentiles(env.stats),
+         **({"servers": recorder.servers()} if len(args.host) > 1 else {}))
 
 
 def parser(prog="harness.loadgen", required=True):
     """The load's options, shared with the distributed master (harness/distributed.py)."""
     p = argparse.ArgumentParser(prog=prog)
-    p.add_argument("--host", required=required)
+    p.add_argument("--host", required=required, action="append",
+                   help="base URL; repeated for a paired trial (open loop: the rate goes to each)")
     p.add_argument("--path", required=required)
     p.add_argument("--users", type=int, default=16)
     p.add_argument("--warmup", type=float, default=1.0)
@@ -108,8 +121,11 @@ def is_loopback(url):
 
 
 def check(p, args):
-    if not is_loopback(args.host):
-        p.error(f"load only goes to this machine's loopback, not {args.host}")
+    for host in args.host or [None]:
+        if not is_loopback(host):
+            p.error(f"load only goes to this machine's loopback, not {host}")
+    if len(args.host or ()) > 1 and args.mode != "open":
+        p.error("several --host only in open loop (a paired trial)")
     if args.mode == "open" and args.rate <= 0:
         p.error("--mode open needs --rate > 0")
     if not (0 < args.duration <= 600 and 0 <= args.warmup <= 600 and 1 <= args.users <= 1024):

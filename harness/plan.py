@@ -39,6 +39,7 @@ class BenchConfig(RunShape):
     modes: tuple
     open_loop_fraction: float
     closed_rounds: int | None = None  # closed-loop trials only in the first N rounds (None: all)
+    paired: bool = False  # cost trials serve every target at once, sharing the scenario's rate
 
 
 def split_cpus():
@@ -95,7 +96,8 @@ def load_options(processes, remote, port, target, targets, users):
 
 def make_config(profile="default", targets=None, scenarios=None, repeat=None, warmup=None,
                 duration=None, users=None, workers=None, worker_class="sync", modes=None,
-                generator_processes=1, locust_workers=0, master_port=5557, target=None):
+                generator_processes=1, locust_workers=0, master_port=5557, target=None,
+                paired=None):
     if profile not in PROFILES:
         raise FdbenchError(f"unknown profile {profile!r}: choose from {', '.join(PROFILES)}")
     p = PROFILES[profile]
@@ -123,6 +125,8 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
         server_cpus=server_cpus,
         load_cpus=load_cpus,
         closed_rounds=p.closed_rounds if repeat is None else None,  # --repeat: every round
+        # one locust process with one server each: a paired trial needs both
+        paired=(p.paired if paired is None else paired) and generator_processes == 1 and not target,
         **load_options(generator_processes, locust_workers, master_port, target, targets,
                        users or p.users),
     )
@@ -157,9 +161,16 @@ def planned_trials(cfg):
     return specs
 
 
+def cost_rate(cfg, scenario):
+    """The scenario's fixed rate; a paired trial shares it among its targets, so the server
+    CPU is as busy as in a trial of one app."""
+    share = len(cfg.targets) if cfg.paired and len(cfg.targets) > 1 else 1
+    return round(COST_RATES[scenario] / share, 1)
+
+
 def spec_for(cfg, rnd, mode, scenario, target, order):
     app, variant = TARGETS[target]
-    rate = COST_RATES[scenario] if mode == "open" else None
+    rate = cost_rate(cfg, scenario) if mode == "open" else None
     prefix = f"r{rnd}" if mode == "closed" else f"r{rnd}-cost"
     return TrialSpec(
         trial_id=f"{prefix}-{scenario}-{target}", round=rnd, order=order, target=target,

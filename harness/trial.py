@@ -1,5 +1,6 @@
 """One trial: a fresh gunicorn, a readiness probe, the load generator's warm-up (discarded),
 the measured window with the server's CPU sampled at its edges, then a clean stop."""
+import contextlib
 from dataclasses import asdict, dataclass
 
 from . import histogram
@@ -56,24 +57,30 @@ def open_load(spec, url, load_cpus, generators=None):
                         spec.rate, load_cpus, generators)
 
 
-def measure(spec, server, load_cpus, db_pids=(), generators=None, server_cpus=()):
-    """Drive the load and sample the server, and the DB server apart when we run it;
-    returns (sample, DB sample or None, generator result). The sample's `cores` says what
-    else ran on the server's CPUs (the DB server runs there too and is not counted as other)."""
-    sampler = ServerSampler([server.proc.pid])
+def measure(spec, servers, load_cpus, db_pids=(), generators=None, server_cpus=()):
+    """Drive the load and sample each server, and the DB server apart when we run it; returns
+    (a sample per server, DB sample or None, generator result). Several servers: a paired
+    trial, the load going to each in turn. A sample's `cores` says what else ran on the server
+    CPUs (our servers and DB server are not counted as other)."""
+    samplers = [ServerSampler([server.proc.pid]) for server in servers]
     db_sampler = ServerSampler(db_pids) if db_pids else None
     cores = CoreMonitor(server_cpus)
-    with open_load(spec, server.url, load_cpus, generators) as load:
+    urls = [server.url for server in servers]
+    with open_load(spec, urls if len(urls) > 1 else urls[0], load_cpus, generators) as load:
         load.expect("measure-start")
         cores.begin()
-        sampler.begin()
+        for sampler in samplers:
+            sampler.begin()
         if db_sampler:
             db_sampler.begin()
         load.expect("measure-end")
-        sample = sampler.end()
+        samples = [sampler.end() for sampler in samplers]
         db_sample = db_sampler.end() if db_sampler else None
-        sample["cores"] = cores.end(sample["cpu_s"] + (db_sample["cpu_s"] if db_sample else 0.0))
-        return sample, db_sample, load.expect("result")
+        ours = sum(s["cpu_s"] for s in samples) + (db_sample["cpu_s"] if db_sample else 0.0)
+        shared = cores.end(ours)
+        for sample in samples:
+            sample["cores"] = shared
+        return samples, db_sample, load.expect("result")
 
 
 def per_request(cpu_s, requests):
@@ -159,7 +166,8 @@ def run_trial(spec, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, db_p
                       worker_class=spec.worker_class, cpus=list(server_cpus))
     try:
         with Server(cfg) as server:
-            sample, db_sample, result = measure(spec, server, load_cpus, db_pids, generators, server_cpus)
+            (sample,), db_sample, result = measure(spec, [server], load_cpus, db_pids, generators,
+                                                   server_cpus)
             if server.proc.poll() is not None:
                 return failed_record(spec, f"gunicorn master exited: {server.log_tail(3)}")
             db = db_cost(db_url, db_sample, sample, result["requests"])
@@ -169,3 +177,43 @@ def run_trial(spec, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, db_p
             return record, hist
     except FdbenchError as exc:
         return failed_record(spec, str(exc))
+
+
+def run_paired(specs, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None):
+    """One open-loop trial of several targets at once: all served side by side on the server
+    CPUs, the load going to each in turn at the same rate. The machine's speed drifts by more
+    than 10% within seconds on a shared VM; servers measured in the same window drift alike,
+    so their ratio holds (the spread of Django/Flask CPU-µs per request between runs fell
+    from 12-21% to about 2-4% here). Returns a (record, histogram) per spec, in order."""
+    records = {}
+    try:
+        with contextlib.ExitStack() as stack:
+            running = []
+            for spec in specs:  # one app that cannot start fails alone
+                try:
+                    running.append((spec, stack.enter_context(Server(ServeConfig(
+                        app=spec.app, variant=spec.variant, db_url=db_url, workers=spec.workers,
+                        worker_class=spec.worker_class, cpus=list(server_cpus))))))
+                except FdbenchError as exc:
+                    records[spec.trial_id] = failed_record(spec, str(exc))
+            if running:
+                servers = [server for _, server in running]
+                samples, _, result = measure(specs[0], servers, load_cpus, server_cpus=server_cpus)
+                names = [spec.target for spec, _ in running]
+                per_server = result.get("servers") or [{}]  # one server: the totals are its own
+                for (spec, server), sample, mine in zip(running, samples, per_server):
+                    records[spec.trial_id] = paired_record(
+                        spec, server, sample, {**result, **mine, "locust": None}, ceiling_rps, db_url, names)
+    except FdbenchError as exc:
+        for spec in specs:
+            records.setdefault(spec.trial_id, failed_record(spec, str(exc)))
+    return [records[spec.trial_id] for spec in specs]
+
+
+def paired_record(spec, server, sample, result, ceiling_rps, db_url, targets):
+    if server.proc.poll() is not None:
+        return failed_record(spec, f"gunicorn master exited: {server.log_tail(3)}")
+    db = db_cost(db_url, None, sample, result["requests"])
+    record, hist = record_for(spec, server, sample, result, ceiling_rps, db)
+    record["paired_with"] = [t for t in targets if t != spec.target]
+    return record, hist

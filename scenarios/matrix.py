@@ -22,6 +22,7 @@ SCENARIOS = {
 # name -> requests per second offered in open-loop ("cost") trials: the same for every app,
 # so that CPU-µs per request compares like with like, and low enough that even Django on a
 # slow CI runner keeps up (a trial that cannot keep up shows it in its latency and errors).
+# A paired trial (the default) shares the rate among the apps it serves side by side.
 COST_RATES = {
     "json": 400,
     "plaintext": 400,
@@ -52,15 +53,18 @@ class Profile:
     closed_rounds: int | None = None   # closed-loop trials only in the first N rounds
     users: int = 16        # connections (closed loop: all busy; open loop: a pool to send from)
     open_loop_fraction: float = 0.0   # >0: also an open-loop trial at this share of capacity
+    paired: bool = True    # cost trials of a round and scenario serve all targets side by side
     instructions: bool = True  # the callgrind pass after the trials (minutes: not in quick)
     static: bool = True        # code size, footprint, layers, security, databases (~1 min)
     targets: tuple = field(default=tuple(TARGETS))
 
 
 PROFILES = {
-    # CI-sized: the cost (CPU-µs per request at a fixed rate) of three scenarios, one round.
+    # CI-sized: the cost (CPU-µs per request at a fixed rate) of three scenarios, one round,
+    # all apps paired in each window. 6 s windows: Django/Flask spread 1.7-2.8% over three
+    # runs (3 s windows: 2.5-3.2%), about 45 s for the whole run on 2 cores.
     "quick": Profile(scenarios=("json", "db", "fortunes"), rounds=1, warmup_s=1.0,
-                     duration_s=3.0, modes=("open",), instructions=False, static=False),
+                     duration_s=6.0, modes=("open",), instructions=False, static=False),
     # make bench: throughput and cost, interleaved rounds, in about 15 minutes on 2 cores
     # (plaintext and queries-1 tell little that json and db do not: they are in `full`).
     # Cost (the verdicts' metric) in 3 rounds, enough for a confidence interval; throughput once.

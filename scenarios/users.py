@@ -19,32 +19,40 @@ class ClosedLoopUser(FastHttpUser):
 
 class Schedule:
     """Intended send times at a fixed rate, shared by all open-loop users (wrk2's method):
-    a late response delays the next send but not the clock, so queueing shows in latency."""
+    a late response delays the next send but not the clock, so queueing shows in latency.
+    With several servers (a paired trial) the slots go to them in turn, so every server sees
+    the same rate and the same moments of the machine."""
 
-    def __init__(self, rate, on_done):
+    def __init__(self, rate, on_done, servers=1):
         self.interval = 1.0 / rate
         self.start = time.perf_counter()
         self.sent = 0
+        self.servers = servers
         self.on_done = on_done
 
     def next_slot(self):
+        """(intended send time, index of the server it goes to)."""
         slot = self.start + self.sent * self.interval
+        index = self.sent % self.servers
         self.sent += 1
-        return slot
+        return slot, index
 
 
 class OpenLoopUser(FastHttpUser):
-    """Sends at the schedule's intended times; latency counts from the intended time."""
+    """Sends at the schedule's intended times; latency counts from the intended time.
+    `urls`: base URLs of the servers of a paired trial (empty: the user's own host)."""
 
     abstract = True
     path = "/"
+    urls: tuple = ()
     schedule: Schedule = None
 
     @task
     def request(self):
-        intended = self.schedule.next_slot()
+        intended, index = self.schedule.next_slot()
         delay = intended - time.perf_counter()
         if delay > 0:
             gevent.sleep(delay)
-        self.client.get(self.path, name=self.path)
-        self.schedule.on_done((time.perf_counter() - intended) * 1e6)
+        url = self.urls[index] + self.path if self.urls else self.path
+        self.client.get(url, name=self.path, context={"server": index})
+        self.schedule.on_done((time.perf_counter() - intended) * 1e6, index)
