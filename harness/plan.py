@@ -30,6 +30,7 @@ class RunShape:
     locust_workers: int = 0           # workers joining from other machines (needs target_url)
     master_port: int | None = None    # where those workers join
     target_url: str | None = None     # an app served elsewhere (loopback/tunnel): no gunicorn of ours
+    paired: bool = False              # cost trials serve every target at once, sharing the rate
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,6 @@ class BenchConfig(RunShape):
     modes: tuple
     open_loop_fraction: float
     closed_rounds: int | None = None  # closed-loop trials only in the first N rounds (None: all)
-    paired: bool = False  # cost trials serve every target at once, sharing the scenario's rate
 
 
 def split_cpus():

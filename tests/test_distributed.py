@@ -134,7 +134,7 @@ def test_bad_load_options_are_one_line(run_cli, args, message):
 
 
 def test_target_needs_one_app(run_cli):
-    code, err = run_cli("bench", "--target", "http://127.0.0.1:8000")
+    code, _, err = run_cli("bench", "--target", "http://127.0.0.1:8000")
     assert code == 2 and "--target needs --apps naming the one app" in err, err
 
 
