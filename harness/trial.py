@@ -156,16 +156,19 @@ def failed_record(spec, reason):
             "cpu_us_per_request": None, "flags": ["failed"], "status": "failed", "reason": reason}, None
 
 
+def serve_config(spec, db_url, server_cpus):
+    return ServeConfig(app=spec.app, variant=spec.variant, db_url=db_url, workers=spec.workers,
+                       worker_class=spec.worker_class, cpus=list(server_cpus))
+
+
 def run_trial(spec, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, db_pids=(),
               generators=None):
     """Returns (record, histogram or None). A failure becomes a failed record, not an exception,
     so one broken trial never ends the run; Ctrl-C still propagates. db_pids: the DB server's
     root pids when fdbench runs it, so its CPU counts as part of each request's cost.
     generators: a load.Generators for locust's master/worker mode (None: one process)."""
-    cfg = ServeConfig(app=spec.app, variant=spec.variant, db_url=db_url, workers=spec.workers,
-                      worker_class=spec.worker_class, cpus=list(server_cpus))
     try:
-        with Server(cfg) as server:
+        with Server(serve_config(spec, db_url, server_cpus)) as server:
             (sample,), db_sample, result = measure(spec, [server], load_cpus, db_pids, generators,
                                                    server_cpus)
             if server.proc.poll() is not None:
@@ -183,17 +186,15 @@ def run_paired(specs, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None):
     """One open-loop trial of several targets at once: all served side by side on the server
     CPUs, the load going to each in turn at the same rate. The machine's speed drifts by more
     than 10% within seconds on a shared VM; servers measured in the same window drift alike,
-    so their ratio holds (the spread of Django/Flask CPU-µs per request between runs fell
-    from 12-21% to about 2-4% here). Returns a (record, histogram) per spec, in order."""
+    so their ratio holds (the spread of Django/Flask CPU-µs per request over three quick runs
+    fell from 12-21% to 1.7-2.8% here). Returns a (record, histogram) per spec, in order."""
     records = {}
     try:
         with contextlib.ExitStack() as stack:
             running = []
             for spec in specs:  # one app that cannot start fails alone
                 try:
-                    running.append((spec, stack.enter_context(Server(ServeConfig(
-                        app=spec.app, variant=spec.variant, db_url=db_url, workers=spec.workers,
-                        worker_class=spec.worker_class, cpus=list(server_cpus))))))
+                    running.append((spec, stack.enter_context(Server(serve_config(spec, db_url, server_cpus)))))
                 except FdbenchError as exc:
                     records[spec.trial_id] = failed_record(spec, str(exc))
             if running:
