@@ -19,8 +19,8 @@ Repeatability: what moved counts between runs, and what is done about it.
   instruction). The apps are byte-compiled before valgrind starts (`precompile`).
 - The database path, gunicorn's Date clock and request timer, address randomisation
   (`setarch -R`): fixed.
-- Left: about a dozen instructions per phase now and then (cause not found); two full passes
-  matched on 93 of 96 totals, the rest within 0.004%.
+- Left (cause not found): two full passes in one checkout matched on 93 of 96 totals, the
+  rest within 0.004%; the first runs in a fresh clone moved by up to 0.014%.
 - The checkout's path: module paths are strings the interpreter allocates and hashes, so
   counts from two checkouts at different paths differ (Flask /db by up to 1.6% here). Compare
   counts from the same path; CI's checkout path is fixed.
