@@ -31,18 +31,22 @@ class Recorder:
         self.hist = histogram.new()
         self.open_loop = open_loop
         self.measuring = False
-        self.requests = 0
-        self.errors = 0
         self.by_server = {i: [0, 0, histogram.new()] for i in range(servers)}
+
+    @property
+    def requests(self):
+        return sum(counts[0] for counts in self.by_server.values())
+
+    @property
+    def errors(self):
+        return sum(counts[1] for counts in self.by_server.values())
 
     def on_request(self, response_time, exception=None, context=None, **_):
         if not self.measuring:
             return
         counts = self.by_server[(context or {}).get("server", 0)]
-        self.requests += 1
         counts[0] += 1
         if exception is not None:
-            self.errors += 1
             counts[1] += 1
         elif not self.open_loop:
             histogram.record(self.hist, response_time * 1000.0)

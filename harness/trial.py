@@ -65,8 +65,7 @@ def measure(spec, servers, load_cpus, db_pids=(), generators=None, server_cpus=(
     samplers = [ServerSampler([server.proc.pid]) for server in servers]
     db_sampler = ServerSampler(db_pids) if db_pids else None
     cores = CoreMonitor(server_cpus)
-    urls = [server.url for server in servers]
-    with open_load(spec, urls if len(urls) > 1 else urls[0], load_cpus, generators) as load:
+    with open_load(spec, [server.url for server in servers], load_cpus, generators) as load:
         load.expect("measure-start")
         cores.begin()
         for sampler in samplers:
