@@ -17,10 +17,14 @@ Repeatability: what moved counts between runs, and what is done about it.
   malloc, pymalloc) in another state, and every later allocation costs a little more or less
   (Flask /db: +3,242 in 15.7M after touching one file; the next run matched to the
   instruction). The apps are byte-compiled before valgrind starts (`precompile`).
-- The database path, gunicorn's Date clock and request timer, address randomisation
-  (`setarch -R`): fixed.
-- Left (cause not found): two full passes in one checkout matched on 93 of 96 totals, the
-  rest within 0.004%; the first runs in a fresh clone moved by up to 0.014%.
+- The listing of the directory the app is imported from: Python keeps it on the heap, so a
+  new `results/` in the checkout root moved Flask /json by 0.24%. The driver imports from a
+  directory holding one link to `apps/` (`import_root`) and runs under `python -P`.
+- The database path, the clock (libfaketime, and gunicorn's clock frozen in the driver where
+  libfaketime is missing), address randomisation (`setarch -R`): fixed, see callgrind_env.
+- Left (cause not found): Flask's in-process phases of the database endpoints move by up to
+  ~620 instructions in 10 requests (0.003%) between full passes; Django, the baseline and
+  every served phase repeat to the instruction.
 - The checkout's path: module paths are strings the interpreter allocates and hashes, so
   counts from two checkouts at different paths differ (Flask /db by up to 1.6% here). Compare
   counts from the same path; CI's checkout path is fixed.
@@ -35,7 +39,6 @@ instructions.json (schema 1):
 import compileall
 import contextlib
 import fcntl
-import functools
 import json
 import os
 import platform
@@ -54,10 +57,10 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColum
                            TimeElapsedColumn)
 from rich.table import Table
 
-from . import db as dbmod
+from . import callgrind_env, db as dbmod
 from .errors import FdbenchError
 from .fingerprint import packages
-from .paths import APPS, RESULTS, VAR
+from .paths import APPS, RESULTS, ROOT, VAR
 from .serve import APP_SPECS, VARIANTS
 from .store import write_atomic
 
@@ -165,33 +168,42 @@ def count_record(target, report, totals):
 
 def child_env(target, db_url):
     """A fixed, minimal environment: nothing from the caller's shell changes the counts."""
-    return {"PATH": os.environ.get("PATH", ""), **CHILD_ENV, **target.env, "DATABASE_URL": db_url}
+    return {"PATH": os.environ.get("PATH", ""), **CHILD_ENV, **callgrind_env.frozen_clock_env(),
+            **target.env, "DATABASE_URL": db_url}
 
 
-@functools.cache
-def no_aslr_prefix():
-    """`setarch -R` where the kernel allows it: with address randomisation on, allocation
-    addresses (and so the alignment paths of memcpy and pymalloc's lookups) shift a few dozen
-    instructions from run to run. Containers often forbid it; then counts may wobble slightly."""
-    try:
-        ok = subprocess.run(["setarch", "-R", "true"], capture_output=True).returncode == 0
-    except OSError:
-        ok = False
-    return ["setarch", "-R"] if ok else []
+def import_root(target, workdir):
+    """The directory the driver imports the app from: the target's chdir, except the checkout
+    root, which is replaced by a directory holding only a link to `apps/`.
+
+    Python reads the listing of every sys.path entry it imports from, and the set it keeps
+    of it is allocated on the heap: one more entry in the checkout root (a `results/` the
+    first run creates) moved Flask /json by 0.24%. The checkout root gains and loses entries
+    all the time; the app's own directories only when their code changes."""
+    if Path(target.chdir).resolve() != ROOT:
+        return target.chdir
+    root = workdir / "import-root"
+    root.mkdir(exist_ok=True)
+    link = root / APPS.name
+    if not link.is_symlink() or link.readlink() != APPS:
+        link.unlink(missing_ok=True)
+        link.symlink_to(APPS, target_is_directory=True)
+    return str(root)
 
 
-def valgrind_command(target, endpoints, requests, warmup, modes, work, template):
-    return [*no_aslr_prefix(), "valgrind", *CALLGRIND, f"--callgrind-out-file={work}/cg.%p.out",
-            f"--log-file={work}/valgrind.%p.log", sys.executable, str(DRIVER),
-            target.wsgi, *endpoints, "--chdir", target.chdir, "--requests", str(requests),
-            "--warmup", str(warmup), "--modes", ",".join(modes), "--db-template", str(template)]
+def valgrind_command(target, endpoints, requests, warmup, modes, work, workdir):
+    # -P: the driver's own directory stays off sys.path, so its listing cannot move the counts
+    return [*callgrind_env.no_aslr_prefix(), "valgrind", *CALLGRIND, f"--callgrind-out-file={work}/cg.%p.out",
+            f"--log-file={work}/valgrind.%p.log", sys.executable, "-P", str(DRIVER),
+            target.wsgi, *endpoints, "--chdir", import_root(target, workdir), "--requests", str(requests),
+            "--warmup", str(warmup), "--modes", ",".join(modes), "--db-template", str(workdir / "template.sqlite3")]
 
 
 def run_target(target, endpoints, requests, warmup, modes, workdir, progress=None):
     """One valgrind process for one target -> a counts entry per endpoint."""
     records = []
     with tempfile.TemporaryDirectory(prefix="fdbench-cg-") as out:
-        cmd = valgrind_command(target, endpoints, requests, warmup, modes, out, workdir / "template.sqlite3")
+        cmd = valgrind_command(target, endpoints, requests, warmup, modes, out, workdir)
         with open(Path(out) / "stderr", "w+") as err:
             proc = subprocess.Popen(cmd, env=child_env(target, f"sqlite:///{workdir}/bench.sqlite3"),
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, text=True,
@@ -258,7 +270,7 @@ def metadata(valgrind, requests, warmup, modes):
     return {"schema": SCHEMA, "valgrind": valgrind, "python": platform.python_version(),
             "packages": packages(), "arch": platform.machine(), "requests": requests,
             "warmup": warmup, "modes": list(modes), "env": dict(CHILD_ENV),
-            "marker": "ffi_call", "aslr_disabled": bool(no_aslr_prefix()), "db": "sqlite (fresh seeded copy per endpoint)"}
+            "marker": "ffi_call", **callgrind_env.facts(), "db": "sqlite (fresh seeded copy per endpoint)"}
 
 
 def measure(targets, endpoints=None, requests=DEFAULT_REQUESTS, db_url=None, warmup=WARMUP,

@@ -20,8 +20,9 @@ Two modes:
   to `inprocess` is gunicorn's user-space cost per request. The clients connect and send
   before the phase and read after it, so their cost is not counted.
 
-Standard library only (plus gunicorn in `served` mode): this file runs as a script, and its
-own directory is taken off sys.path so that harness modules cannot shadow the app's imports.
+Standard library only (plus gunicorn in `served` mode): this file runs as a script under
+`python -P`, so its own directory is not on sys.path (harness modules cannot shadow the
+app's imports, and the harness directory's listing cannot move the counts).
 """
 import argparse
 import ctypes
@@ -48,7 +49,7 @@ def load_app(import_string, chdir):
     """`module:attribute`, imported from `chdir` the way `gunicorn --chdir` does it."""
     chdir = os.path.abspath(chdir)
     os.chdir(chdir)
-    sys.path[0] = chdir
+    sys.path.insert(0, chdir)
     module, _, attr = import_string.partition(":")
     return getattr(importlib.import_module(module), attr)
 

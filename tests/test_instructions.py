@@ -1,14 +1,15 @@
 """`fdbench instructions`: the parser, the input checks, the missing-valgrind path, and under
 real callgrind that counts repeat exactly and that one extra Django middleware shows up."""
+import os
 import shutil
 import textwrap
 
 import pytest
 
-from harness import instructions as instr
+from harness import callgrind_env, instructions as instr
 from harness.cli import main
 from harness.errors import FdbenchError
-from harness.paths import APPS
+from harness.paths import APPS, ROOT
 from harness.serve import APP_SPECS
 
 needs_valgrind = pytest.mark.skipif(shutil.which("valgrind") is None,
@@ -98,21 +99,27 @@ def test_write_is_atomic_json(tmp_path):
 
 @needs_valgrind
 def test_two_runs_give_the_same_counts():
-    """The first run after an app file changed used to count more (it wrote the .pyc, which
-    left the allocators in another state): 0.3% on a fresh-clone CI run. precompile() fixed
-    that, so the first run here follows a touched app file (without the fix: 445 apart in
-    114k = 0.39%). A residue remains, cause not found: on fresh-clone CI runs 8 in 239k, 12 in
-    114k, 51 in 372k (0.014%). 0.1% allowed: ten times below compare's 1% threshold, and
-    still a quarter of what the .pyc did."""
-    (APPS / "wsgi_baseline" / "app.py").touch()
-    runs = [instr.measure(["baseline"], ["/json", "/db"], requests=3) for _ in range(2)]
-    for a, b in zip(runs[0]["counts"], runs[1]["counts"]):
-        assert a["endpoint"] == b["endpoint"]
-        for key in ("total_without", "total_with"):
+    """Two runs repeat to the instruction, although between them an app file is touched (the
+    run that wrote its .pyc counted 0.39% more before `precompile`) and the checkout root gains
+    an entry (Flask /json moved by 0.24% before `import_root`). Flask's database endpoints are
+    left out: their in-process phases still move by up to 0.003% (see instructions.py)."""
+    exact = all(callgrind_env.facts().values())  # on CI; elsewhere a little wobble is allowed
+    runs = [instr.measure(["flask", "baseline"], ["/json"], requests=3)]
+    extra = ROOT / f"zz-fdbench-test-{os.getpid()}"
+    extra.mkdir()
+    try:
+        (APPS / "wsgi_baseline" / "app.py").touch()
+        runs.append(instr.measure(["flask", "baseline"], ["/json"], requests=3))
+        for a, b in zip(runs[0]["counts"], runs[1]["counts"]):
+            assert (a["target"], a["endpoint"]) == (b["target"], b["endpoint"])
             for x, y in ((a, b), (a["served"], b["served"])):
-                assert abs(x[key] - y[key]) <= 1e-3 * x[key], (a["endpoint"], key, x[key], y[key])
-        assert a["served"]["instructions_per_request"] > a["instructions_per_request"] > 0
-    assert runs[0]["valgrind"].startswith("valgrind-") and runs[0]["requests"] == 3
+                for key in ("total_without", "total_with"):
+                    allowed = 0 if exact else 1e-3 * x[key]
+                    assert abs(x[key] - y[key]) <= allowed, (a["target"], key, x[key], y[key])
+            assert a["served"]["instructions_per_request"] > a["instructions_per_request"] > 0
+        assert runs[0]["valgrind"].startswith("valgrind-") and runs[0]["requests"] == 3
+    finally:
+        extra.rmdir()
 
 
 PASS_THROUGH = '''
