@@ -22,9 +22,10 @@ Repeatability: what moved counts between runs, and what is done about it.
   directory holding one link to `apps/` (`import_root`) and runs under `python -P`.
 - The database path, the clock (libfaketime, and gunicorn's clock frozen in the driver where
   libfaketime is missing), address randomisation (`setarch -R`): fixed, see callgrind_env.
-- Left (cause not found): Flask's in-process phases of the database endpoints move by up to
-  ~620 instructions in 10 requests (0.003%) between full passes; Django, the baseline and
-  every served phase repeat to the instruction.
+- Left (cause not found): while these fixes were being found, Flask's in-process phases of
+  the database endpoints moved by up to ~620 instructions in 10 requests (0.003%) in some
+  passes and not in others. With all of the above, 8 Flask passes and 2 full passes in a row
+  repeated to the instruction (96 of 96 totals); the repeat test leaves those phases out.
 - The checkout's path: module paths are strings the interpreter allocates and hashes, so
   counts from two checkouts at different paths differ (Flask /db by up to 1.6% here). Compare
   counts from the same path; CI's checkout path is fixed.

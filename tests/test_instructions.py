@@ -102,7 +102,8 @@ def test_two_runs_give_the_same_counts():
     """Two runs repeat to the instruction, although between them an app file is touched (the
     run that wrote its .pyc counted 0.39% more before `precompile`) and the checkout root gains
     an entry (Flask /json moved by 0.24% before `import_root`). Flask's database endpoints are
-    left out: their in-process phases still move by up to 0.003% (see instructions.py)."""
+    left out: their in-process phases once moved by up to 0.003%, cause unknown (see
+    instructions.py)."""
     exact = all(callgrind_env.facts().values())  # on CI; elsewhere a little wobble is allowed
     runs = [instr.measure(["flask", "baseline"], ["/json"], requests=3)]
     extra = ROOT / f"zz-fdbench-test-{os.getpid()}"
