@@ -22,10 +22,11 @@ Repeatability: what moved counts between runs, and what is done about it.
   directory holding one link to `apps/` (`import_root`) and runs under `python -P`.
 - The database path, the clock (libfaketime, and gunicorn's clock frozen in the driver where
   libfaketime is missing), address randomisation (`setarch -R`): fixed, see callgrind_env.
-- Left (cause not found): while these fixes were being found, Flask's in-process phases of
-  the database endpoints moved by up to ~620 instructions in 10 requests (0.003%) in some
-  passes and not in others. With all of the above, 8 Flask passes and 2 full passes in a row
-  repeated to the instruction (96 of 96 totals); the repeat test leaves those phases out.
+- The previous run's database files: the driver deletes a leftover -wal/-shm before it
+  copies the template, and deleting or finding nothing leaves the parent's heap, which every
+  child inherits, in another state (every count moved, by up to 0.04%). `run_target` clears
+  them before each valgrind process. This was also what made Flask's database endpoints
+  seem to wobble between passes of different shapes.
 - The checkout's path: module paths are strings the interpreter allocates and hashes, so
   counts from two checkouts at different paths differ (Flask /db by up to 1.6% here). Compare
   counts from the same path; CI's checkout path is fixed.

@@ -102,20 +102,18 @@ def test_two_runs_give_the_same_counts():
     """Two runs repeat to the instruction, although between them an app file is touched (the
     run that wrote its .pyc counted 0.39% more before `precompile`), the checkout root gains
     an entry (Flask /json moved by 0.24% before `import_root`) and the database files of an
-    earlier run are left in the work directory. Flask's database endpoints are
-    left out: their in-process phases once moved by up to 0.003%, cause unknown (see
-    instructions.py)."""
+    earlier run are left in the work directory (they moved every count by up to 0.04%)."""
     exact = all(callgrind_env.facts().values())  # on CI; elsewhere a little wobble is allowed
     bench_db = instr.WORKDIR / "bench.sqlite3"
     instr.remove_db_files(bench_db)
-    runs = [instr.measure(["flask", "baseline"], ["/json"], requests=3)]
+    runs = [instr.measure(["flask", "baseline"], ["/json", "/db"], requests=3)]
     extra = ROOT / f"zz-fdbench-test-{os.getpid()}"
     extra.mkdir()
     try:
         (APPS / "wsgi_baseline" / "app.py").touch()
-        for leftover in ("-wal", "-shm"):  # a killed run's leftovers (12 more on a fresh clone)
+        for leftover in ("-wal", "-shm"):  # what the last endpoint of an earlier run leaves
             bench_db.with_name(bench_db.name + leftover).write_bytes(b"stale")
-        runs.append(instr.measure(["flask", "baseline"], ["/json"], requests=3))
+        runs.append(instr.measure(["flask", "baseline"], ["/json", "/db"], requests=3))
         for a, b in zip(runs[0]["counts"], runs[1]["counts"]):
             assert (a["target"], a["endpoint"]) == (b["target"], b["endpoint"])
             for x, y in ((a, b), (a["served"], b["served"])):
