@@ -195,10 +195,12 @@ def import_root(target, workdir):
 
 def valgrind_command(target, endpoints, requests, warmup, modes, work, workdir):
     # -P: the driver's own directory stays off sys.path, so its listing cannot move the counts
-    return [*callgrind_env.no_aslr_prefix(), "valgrind", *CALLGRIND, f"--callgrind-out-file={work}/cg.%p.out",
-            f"--log-file={work}/valgrind.%p.log", sys.executable, "-P", str(DRIVER),
-            target.wsgi, *endpoints, "--chdir", import_root(target, workdir), "--requests", str(requests),
-            "--warmup", str(warmup), "--modes", ",".join(modes), "--db-template", str(workdir / "template.sqlite3")]
+    return [*callgrind_env.no_aslr_prefix(), "valgrind", *CALLGRIND,
+            f"--callgrind-out-file={work}/cg.%p.out", f"--log-file={work}/valgrind.%p.log",
+            sys.executable, "-P", str(DRIVER), target.wsgi, *endpoints,
+            "--chdir", import_root(target, workdir), "--requests", str(requests),
+            "--warmup", str(warmup), "--modes", ",".join(modes),
+            "--db-template", str(workdir / "template.sqlite3")]
 
 
 def run_target(target, endpoints, requests, warmup, modes, workdir, progress=None):
@@ -207,11 +209,12 @@ def run_target(target, endpoints, requests, warmup, modes, workdir, progress=Non
     # The driver deletes the previous endpoint's -wal/-shm before copying the template, and
     # deleting or finding nothing allocates differently: without this the first endpoint of
     # a fresh checkout counted 12 more than later runs (Flask /json, 3 requests).
-    remove_db_files(workdir / "bench.sqlite3")
+    bench_db = workdir / "bench.sqlite3"
+    remove_db_files(bench_db)
     with tempfile.TemporaryDirectory(prefix="fdbench-cg-") as out:
         cmd = valgrind_command(target, endpoints, requests, warmup, modes, out, workdir)
         with open(Path(out) / "stderr", "w+") as err:
-            proc = subprocess.Popen(cmd, env=child_env(target, f"sqlite:///{workdir}/bench.sqlite3"),
+            proc = subprocess.Popen(cmd, env=child_env(target, f"sqlite:///{bench_db}"),
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, text=True,
                                     start_new_session=True)
             try:
