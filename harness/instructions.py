@@ -182,15 +182,17 @@ def import_root(target, workdir):
     of it is allocated on the heap: one more entry in the checkout root (a `results/` the
     first run creates) moved Flask /json by 0.24%. The checkout root gains and loses entries
     all the time; the app's own directories only when their code changes."""
-    if Path(target.chdir).resolve() != ROOT:
-        return target.chdir
+    return str(workdir / "import-root") if Path(target.chdir).resolve() == ROOT else target.chdir
+
+
+def make_import_root(workdir):
+    """`workdir/import-root`, holding one link `apps` -> the checkout's apps/ (see import_root)."""
     root = workdir / "import-root"
     root.mkdir(exist_ok=True)
     link = root / APPS.name
     if not link.is_symlink() or link.readlink() != APPS:
         link.unlink(missing_ok=True)
         link.symlink_to(APPS, target_is_directory=True)
-    return str(root)
 
 
 def valgrind_command(target, endpoints, requests, warmup, modes, work, workdir):
@@ -254,6 +256,7 @@ def locked_workdir():
     with open(WORKDIR / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a second pass waits: they would share the files
         seed_template(WORKDIR / "template.sqlite3")
+        make_import_root(WORKDIR)
         yield WORKDIR
 
 
