@@ -18,23 +18,27 @@ from .helpers import fdbench
 BURN = "import time\nend = time.process_time() + {s}\nwhile time.process_time() < end: pass\n"
 
 
-def test_sampler_counts_cpu_of_the_whole_tree():
-    """A parent that forks two busy children: their CPU is the window's CPU."""
+def test_sampler_counts_cpu_of_the_whole_tree(tmp_path):
+    """A parent that forks two busy children: their CPU is the window's CPU. The children burn
+    only once the window is open (a go file), so start-up speed cannot move the figure."""
+    go = tmp_path / "go"
+    kid = f"import os, time\nwhile not os.path.exists({str(go)!r}): time.sleep(0.01)\n" + BURN.format(s=0.6)
     code = ("import subprocess, sys, time\n"
-            f"kids = [subprocess.Popen([sys.executable, '-c', {BURN.format(s=0.6)!r}]) for _ in range(2)]\n"
+            f"kids = [subprocess.Popen([sys.executable, '-c', {kid!r}]) for _ in range(2)]\n"
             "time.sleep(5)\n")
     root = subprocess.Popen([sys.executable, "-c", code])
     try:
-        time.sleep(0.3)  # children started
+        time.sleep(0.3)  # children started and waiting
         sampler = ServerSampler([root.pid], interval=0.1)
         sampler.begin()
-        time.sleep(2.0)
+        go.touch()
+        time.sleep(2.0)  # 1.2 CPU-seconds of burning fits even on one core
         result = sampler.end()
     finally:
         root.kill()
         root.wait()
     assert 3 == len(result["rss_mb"])
-    assert 0.7 <= result["cpu_s"] <= 1.4, result  # 2 × 0.6 s, less what ran before begin()
+    assert 1.15 <= result["cpu_s"] <= 1.4, result  # 2 × 0.6 s, plus the children's polling
     assert result["sampler_cpu_s"] < 0.1
 
 
