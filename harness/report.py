@@ -11,6 +11,7 @@ from rich.table import Table
 from scenarios.matrix import SCENARIOS
 
 from . import charts, report_scaling, static_rows, stats
+from .instruction_rows import instruction_rows
 from .claims.evidence import Evidence, judge
 from .store import write_atomic
 
@@ -40,7 +41,7 @@ def page(ev: Evidence) -> str:
     return env.get_template("report.html").render(
         claims=judge(ev), runs=[_run_info(r) for r in ev.runs], cases=_cases(ev),
         ratios=_ratio_table(ev), multi=len(ev.runs) > 1, flagged=_flagged(ev),
-        static=_static(ev), instructions=ev.instructions.to_dict("records"),
+        static=_static(ev), instructions=_instructions(ev),
         scaling=report_scaling.section(ev))
 
 
@@ -145,16 +146,42 @@ def _static(ev: Evidence) -> list[dict]:
     return out
 
 
-def _load_ratios(ev: Evidence) -> dict:
-    """{path: Flask/Django paired CPU-µs ratio} of each scenario's cost case, first run that has it."""
-    out = {}
+def _cost_paths(ev: Evidence):
+    """(cost case, request path) for each scenario fdbench knows the path of."""
     for case in ev.cost_cases:
         scenario = ev.trials.loc[ev.trials["case"] == case, "scenario"].iloc[0]
-        ests = (stats.paired_ratio(r.trials, case, "flask", "django") for r in ev.runs if len(r.trials))
+        if scenario in SCENARIOS:
+            yield case, SCENARIOS[scenario]
+
+
+def _load_ratios(ev: Evidence, num="flask", den="django") -> dict:
+    """{path: num/den paired CPU-µs ratio} of each scenario's cost case, first run that has it."""
+    out = {}
+    for case, path in _cost_paths(ev):
+        ests = (stats.paired_ratio(r.trials, case, num, den) for r in ev.runs if len(r.trials))
         est = next((e for e in ests if e is not None), None)
-        if est is not None and scenario in SCENARIOS:
-            out.setdefault(SCENARIOS[scenario], est)
+        if est is not None:
+            out.setdefault(path, est)
     return out
+
+
+def _kernel_shares(ev: Evidence) -> dict:
+    """{path: {target: kernel share of the server's CPU time}}, every usable trial of the path
+    pooled: system time comes in 10 ms ticks, so one trial's few dozen ticks are too coarse."""
+    t = ev.trials[ev.trials["usable"]].dropna(subset=["server_sys_s", "server_cpu_s"])
+    t = t[t["scenario"].isin(SCENARIOS)]
+    sums = t.groupby([t["scenario"].map(SCENARIOS), "target"])[["server_sys_s", "server_cpu_s"]].sum()
+    out = {}
+    for (path, target), row in sums.iterrows():
+        if row["server_cpu_s"] > 0:
+            out.setdefault(path, {})[target] = row["server_sys_s"] / row["server_cpu_s"]
+    return out
+
+
+def _instructions(ev: Evidence) -> list:
+    if ev.instructions.empty:
+        return []
+    return instruction_rows(ev.instructions, _load_ratios(ev, "django", "flask"), _kernel_shares(ev))
 
 
 def _instruction_ratios(ev: Evidence) -> dict:

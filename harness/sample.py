@@ -1,5 +1,5 @@
 """What the server costs: CPU time of the gunicorn master and every worker over the measured
-window, and each worker's peak RSS. Whole process tree sampled at the window's start and end;
+window (and how much of it the kernel spent), and each worker's peak RSS. Whole process tree sampled at the window's start and end;
 a worker that exits in between is reported, since its CPU time is lost to psutil."""
 import os
 import threading
@@ -38,6 +38,18 @@ def cpu_seconds(proc):
     return t.user + t.system
 
 
+def system_seconds(procs):
+    """Kernel CPU time of these processes, from /proc/PID/stat: in clock ticks (10 ms), so
+    over a trial's window of about one CPU-second it is good to a few percent of the total."""
+    total = 0.0
+    for proc in procs:
+        try:
+            total += proc.cpu_times().system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 class ServerSampler:
     """Start with begin(), stop with end(); a thread tracks RSS every `interval` seconds."""
 
@@ -45,6 +57,7 @@ class ServerSampler:
         self.pids = list(pids)   # roots: gunicorn master (and the DB server when there is one)
         self.interval = interval
         self.start_cpu = {}
+        self.start_sys = 0.0
         self.rss_peak = {}
         self.overhead_s = 0.0   # the sampler's own CPU time, so its cost can be reported
         self._stop = threading.Event()
@@ -77,6 +90,7 @@ class ServerSampler:
         self.refresh()
         snap = self.snapshot()
         self.start_cpu = {pid: cpu for pid, (cpu, _) in snap.items()}
+        self.start_sys = system_seconds(self._procs)
         self.rss_peak = {pid: rss for pid, (_, rss) in snap.items()}
         self.overhead_s = time.thread_time() - t0
         self._stop.clear()
@@ -84,18 +98,21 @@ class ServerSampler:
         self._thread.start()
 
     def end(self):
-        """CPU seconds used in the window, peak RSS (MB) per process, and vanished pids."""
+        """CPU seconds used in the window (`sys_s`: the kernel's part), peak RSS (MB) per
+        process, and vanished pids."""
         self._stop.set()
         self._thread.join()
         t0 = time.thread_time()
         self.refresh()  # a worker forked during the window is counted from its birth
         snap = self.snapshot()
+        system = system_seconds(self._procs) - self.start_sys
         self.overhead_s += time.thread_time() - t0
         used = sum(cpu - self.start_cpu.get(pid, 0.0) for pid, (cpu, _) in snap.items())
         for pid, (_, rss) in snap.items():
             self.rss_peak[pid] = max(self.rss_peak.get(pid, 0), rss)
         return {
             "cpu_s": used,
+            "sys_s": max(system, 0.0),
             "rss_mb": {pid: rss / 2**20 for pid, rss in self.rss_peak.items()},
             "vanished": sorted(set(self.start_cpu) - set(snap)),
             "sampler_cpu_s": self.overhead_s,

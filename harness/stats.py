@@ -85,7 +85,8 @@ def trials_frame(records: list[dict], run_id: str = "", machine: str = "") -> pd
     `case` (scenario, plus the arrival rate in open mode), `usable` (counts toward medians),
     `capacity_rps` (rps only where it measures the server: closed loop, not generator-bound)."""
     cols = ["trial_id", "round", "target", "scenario", "mode", "rate", "requests", "errors",
-            "rps", COST, "generator_cpu_pct", "status", "reason", "histogram"]
+            "rps", COST, "server_cpu_s", "server_sys_s", "generator_cpu_pct", "status", "reason",
+            "histogram"]
     rows = [_flat(r, cols) for r in records]
     df = pd.DataFrame(rows, columns=cols + ["flags", "rss_worker_peak", *PERCENTILES, "max"])
     df["run_id"], df["machine"] = run_id, machine
@@ -104,7 +105,8 @@ def _flat(rec: dict, cols: list[str]) -> dict:
     row["rss_worker_peak"] = (rec.get("rss_mb") or {}).get("worker_peak")
     lat = rec.get("latency_us") or {}
     row.update({p: lat.get(p) for p in (*PERCENTILES, "max")})
-    for c in ("rps", COST, "requests", "errors", "round", *PERCENTILES, "max"):
+    for c in ("rps", COST, "server_cpu_s", "server_sys_s", "requests", "errors", "round",
+              *PERCENTILES, "max"):
         row[c] = np.nan if row[c] is None else row[c]
     return row
 

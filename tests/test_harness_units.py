@@ -42,6 +42,25 @@ def test_sampler_counts_cpu_of_the_whole_tree(tmp_path):
     assert result["sampler_cpu_s"] < 0.1
 
 
+@pytest.mark.parametrize("code, low, high", [
+    ("x = 0\nwhile True: x += 1\n", 0.0, 0.1),                 # user space only
+    ("import os\nfd = os.open('/dev/null', os.O_WRONLY)\nwhile True: os.write(fd, b'x')\n",
+     0.3, 0.9)])                                                  # a write() per loop: half kernel
+def test_sampler_splits_off_the_kernels_time(code, low, high):
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        time.sleep(0.2)
+        sampler = ServerSampler([proc.pid], interval=0.1)
+        sampler.begin()
+        time.sleep(1.0)
+        result = sampler.end()
+    finally:
+        proc.kill()
+        proc.wait()
+    assert result["cpu_s"] > 0.5, result
+    assert low <= result["sys_s"] / result["cpu_s"] <= high, result
+
+
 def test_sampler_reports_a_vanished_worker():
     kid = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
     sampler = ServerSampler([kid.pid], interval=0.1)

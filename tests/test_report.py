@@ -75,6 +75,23 @@ def test_static_measurements_are_tables_not_json(flagged_run, tmp_path):
     assert html.count("<details>") == 1 and "static/extra_measure.json" in html
 
 
+def test_instruction_tables_put_ratios_beside_the_load_test(tmp_path):
+    """Counts with their ratios, the paired CPU-µs ratio at the same path, and a served request
+    split into framework, gunicorn and the kernel's share from the trials."""
+    counts = {"flask": (560_000, 1_160_000), "django": (750_000, 1_420_000),
+              "baseline": (35_000, 655_000)}
+    records = [{"target": t, "endpoint": "/json", "instructions_per_request": own,
+                "served": {"instructions_per_request": served}} for t, (own, served) in counts.items()]
+    run = write_run(tmp_path / "run", instructions={"schema": 1, "counts": records})
+    tables = static_tables(render([run], tmp_path / "rep").read_text())
+    per_request = tables["Instructions per request, in-process: the framework and app alone"]
+    assert per_request[0][:8] == ["/json", "560,000", "750,000", "–", "35,000", "1.34", "16.0", "21.4"]
+    assert per_request[0][8].startswith("1.5")    # runfactory: 850 / 560 CPU-µs per request
+    served = {r[1]: r for r in tables["A served request&#39;s instructions: framework and app, gunicorn, kernel"]}
+    assert served["Flask"] == ["/json", "Flask", "1,160,000", "560,000", "600,000", "48%", "20%"]
+    assert served["baseline"][5:] == ["5%", "20%"]
+
+
 def test_microbench_agreement_rule():
     from harness.microbench import agreement, busy
     from harness.stats import Estimate

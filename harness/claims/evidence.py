@@ -146,10 +146,12 @@ def instructions_frame(data, run_id: str) -> pd.DataFrame:
         count = next((rec[k] for k in _COUNT_KEYS if isinstance(rec.get(k), (int, float))), None)
         target = rec.get("target") or _target(rec.get("app"), rec.get("variant"))
         case = rec.get("scenario") or rec.get("endpoint") or rec.get("path")
+        served = (rec.get("served") or {}).get("instructions_per_request")
         if count is not None and target and case:
             rows.append({"run_id": run_id, "target": target, "case": str(case),
-                         "instructions": float(count)})
-    return pd.DataFrame(rows, columns=["run_id", "target", "case", "instructions"])
+                         "instructions": float(count),
+                         "served": float(served) if isinstance(served, (int, float)) else None})
+    return pd.DataFrame(rows, columns=["run_id", "target", "case", "instructions", "served"])
 
 
 def _records(data):
