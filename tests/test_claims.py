@@ -25,6 +25,20 @@ def test_flask_clearly_faster_and_middleware_explains_the_gap(tmp_path):
     assert "explains 80%" in v["layers"].summary
 
 
+def test_instruction_counts_are_cited_but_never_decide(tmp_path):
+    """Counts that say the opposite of the CPU-µs figures: the verdicts stay the CPU-µs ones."""
+    counts = {"flask": 750_000, "django": 500_000, "django-stripped": 400_000}
+    records = [{"target": t, "endpoint": "/json", "instructions_per_request": n} for t, n in counts.items()]
+    run = write_run(tmp_path / "r", costs={"flask": 500.0, "django": 1000.0, "django-stripped": 600.0},
+                    instructions={"counts": records})
+    v = verdicts(run)
+    assert v["speed"].verdict == "supported" and v["layers"].verdict == "supported"
+    assert "context only), Flask/Django: /json 1.50." in v["speed"].summary
+    assert "gap: /json 33%." in v["modest"].summary
+    assert v["speed"].numbers["instructions flask/django"] == {"/json": 1.5}
+    assert v["layers"].numbers["instructions, middleware explains"] == {}   # Django cheaper: no gap
+
+
 def test_django_faster_refutes_speed_and_layers(tmp_path):
     v = verdicts(write_run(tmp_path / "r", costs={"flask": 1000.0, "django": 700.0}))
     assert v["speed"].verdict == "refuted"

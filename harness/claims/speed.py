@@ -50,6 +50,26 @@ def _missing(what: str) -> Verdict:
     return Verdict("inconclusive", f"no usable paired trials of {what} in this run")
 
 
+def _by_instructions(ev, label: str, stat, targets=("flask", "django"), fmt="{:.2f}") -> tuple[str, dict]:
+    """Context from callgrind's in-process counts (first run that has them), never decisive:
+    stat(*counts of targets) per endpoint, as a sentence and as numbers."""
+    counts = ev.instructions
+    if counts.empty:
+        return "", {}
+    first = counts[counts["run_id"] == counts["run_id"].iloc[0]]
+    values = {}
+    for path, g in first.groupby("case", sort=False):
+        by = dict(zip(g["target"], g["instructions"]))
+        if all(by.get(t) for t in targets):
+            value = stat(*(by[t] for t in targets))
+            if value is not None:
+                values[path] = value
+    if not values:
+        return "", {}
+    cited = "; ".join(f"{p} {fmt.format(v)}" for p, v in values.items())
+    return f" Instructions per request (callgrind, in-process, context only), {label}: {cited}.", values
+
+
 @claim(
     "speed",
     quote="In terms of speed, Flask outperforms Django while using Python.",
@@ -71,8 +91,10 @@ def speed(ev) -> Verdict:
     text = (f"Flask/Django CPU-µs/request: {_cite(ratios)}. Geometric mean over scenarios "
             f"{gm.text('{:.2f}')}. Flask faster in {faster}, slower in {slower} of "
             f"{len(ratios)} scenarios.")
+    context, counted = _by_instructions(ev, "Flask/Django", lambda f, d: f / d)
     numbers = {"flask/django": {c: e.as_dict() for c, e in ratios.items()},
-               "geomean": gm.as_dict()}
+               "geomean": gm.as_dict(), "instructions flask/django": counted}
+    text += context
     return Verdict(aggregate(per_case), text, numbers)
 
 
@@ -126,8 +148,10 @@ def modest(ev) -> Verdict:
                       for c, e in gaps.items())
     share = _framework_share(ev)
     context = f" Framework share of the request vs baseline: {share}." if share else ""
-    text = f"Gap in CPU-µs/request: {cited}.{context}"
-    numbers = {"gap": {c: e.as_dict() for c, e in gaps.items()}, "class": classes}
+    by_count, counted = _by_instructions(ev, "gap", _gap, fmt="{:.0%}")
+    text = f"Gap in CPU-µs/request: {cited}.{context}{by_count}"
+    numbers = {"gap": {c: e.as_dict() for c, e in gaps.items()}, "class": classes,
+               "instructions gap": counted}
     return Verdict(_modest_verdict(list(classes.values())), text, numbers)
 
 
@@ -191,4 +215,8 @@ def layers(ev) -> Verdict:
         numbers[case] = {"flask/django": ratio.as_dict(), "explained": share and share.as_dict()}
     if not per_case:
         return _missing("Flask, Django and django-stripped")
-    return Verdict(aggregate(per_case), "; ".join(parts) + ".", numbers)
+    context, counted = _by_instructions(
+        ev, "middleware explains", lambda f, d, s: (d - s) / (d - f) if d > f else None,
+        ("flask", "django", "django-stripped"), "{:.0%}")
+    numbers["instructions, middleware explains"] = counted
+    return Verdict(aggregate(per_case), "; ".join(parts) + "." + context, numbers)
