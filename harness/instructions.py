@@ -282,10 +282,13 @@ def precompile(targets):
         compileall.compile_dir(folder, quiet=2)
 
 
-def metadata(valgrind, requests, warmup, modes):
+def metadata(valgrind, requests, warmup, modes, endpoints):
+    """`endpoints` and `root` beside the counts: both shift the heap the counts depend on, so
+    `fdbench compare` compares counts only where they are the same."""
     return {"schema": SCHEMA, "valgrind": valgrind, "python": platform.python_version(),
             "packages": packages(), "arch": platform.machine(), "requests": requests,
-            "warmup": warmup, "modes": list(modes), "env": dict(CHILD_ENV),
+            "warmup": warmup, "modes": list(modes), "endpoints": list(endpoints),
+            "root": str(ROOT), "env": dict(CHILD_ENV),
             "marker": "ffi_call", **callgrind_env.facts(), "db": "sqlite (fresh seeded copy per endpoint)"}
 
 
@@ -296,12 +299,16 @@ def measure(targets, endpoints=None, requests=DEFAULT_REQUESTS, db_url=None, war
     `progress(record)` is called with each counts entry as it is measured.
 
     `db_url` is accepted for symmetry with the load tests but not used: counts always run on
-    a freshly seeded SQLite copy per endpoint, since only a copied file repeats exactly."""
+    a freshly seeded SQLite copy per endpoint, since only a copied file repeats exactly.
+
+    The endpoint list is on the driver's command line, so it shapes the heap every child
+    inherits: counting four endpoints instead of six moved some counts by up to 0.8%.
+    Counts compare only between runs of the same list (and checkout path)."""
     targets = [t if isinstance(t, Target) else builtin_target(t) for t in targets]
     endpoints = resolve_endpoints(endpoints)
     if requests < 1:
         raise FdbenchError("--requests must be at least 1")
-    data = metadata(valgrind_version(), requests, warmup, modes)
+    data = metadata(valgrind_version(), requests, warmup, modes, endpoints)
     started = time.monotonic()
     counts = []
     precompile(targets)
