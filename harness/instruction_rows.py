@@ -66,5 +66,6 @@ def _served(paths, by, kernel, suffix) -> Rows:
                 note="Served: gunicorn's sync worker parses, calls the app, writes and closes, under "
                      "callgrind; gunicorn = served minus in-process. callgrind counts user space "
                      "only, so the kernel's part is the load test's: the server's system time over "
-                     "its CPU time over all the run's trials at that path (from /proc in 10 ms ticks, "
-                     "so about ±2 points over a default run, more over a quick one).")
+                     "its CPU time over all the run's trials at that path. /proc samples it in 10 ms "
+                     "ticks: a default run pools about 350 ticks per cell, good to about ±4 "
+                     "points by counting alone; a quick run's figures are rougher.")
