@@ -46,7 +46,10 @@ def _per_request(paths, by, load, suffix) -> Rows:
                 note="callgrind, N requests minus none after warm-up, hash seed, clock and database "
                      "copy fixed. The CPU-µs ratio is the paired load test's at the same path; it "
                      "includes gunicorn and the kernel, which cost every app alike, and the "
-                     "machine's cycles per instruction.")
+                     "machine's cycles per instruction. Counts repeat exactly for one checkout, "
+                     "but depend on the heap's layout: the same commit at another checkout path "
+                     "counted up to 4% apart (Flask /queries?queries=20), so the ratios are good "
+                     "to a few percent.")
 
 
 def _served(paths, by, kernel, suffix) -> Rows:
