@@ -18,7 +18,8 @@ def instruction_rows(counts: pd.DataFrame, load=None, kernel=None) -> list[Rows]
         suffix = f" ({run_id})" if len(runs) > 1 else ""
         by = {(r.case, r.target): r for r in rows.itertuples()}
         paths = list(dict.fromkeys(rows["case"]))
-        out += [_per_request(paths, by, load or {}, suffix), _served(paths, by, kernel or {}, suffix)]
+        out += [_per_request(paths, by, load or {}, suffix),
+                _served(paths, by, kernel or {}, suffix)]
     return out
 
 
@@ -43,13 +44,13 @@ def _per_request(paths, by, load, suffix) -> Rows:
               "Django / baseline", "Django / Flask CPU-µs, load test (95% CI)"]
     return Rows("Instructions per request, in-process: the framework and app alone" + suffix,
                 header, rows, numeric=tuple(range(1, 9)),
-                note="callgrind, N requests minus none after warm-up, hash seed, clock and database "
-                     "copy fixed. The CPU-µs ratio is the paired load test's at the same path; it "
-                     "includes gunicorn and the kernel, which cost every app alike, and the "
-                     "machine's cycles per instruction. Counts repeat exactly for one checkout, "
-                     "but depend on the heap's layout: the same commit at another checkout path "
-                     "counted up to 4% apart (Flask /queries?queries=20), so the ratios are good "
-                     "to a few percent.")
+                note="callgrind, N requests minus none after warm-up, hash seed, clock and "
+                     "database copy fixed. The CPU-µs ratio is the paired load test's at the same "
+                     "path; it includes gunicorn and the kernel, which cost every app alike, and "
+                     "the machine's cycles per instruction. Counts repeat exactly for one "
+                     "checkout, but depend on the heap's layout: the same commit at another "
+                     "checkout path counted up to 4% apart (Flask /queries?queries=20), so the "
+                     "ratios are good to a few percent.")
 
 
 def _served(paths, by, kernel, suffix) -> Rows:
@@ -66,9 +67,9 @@ def _served(paths, by, kernel, suffix) -> Rows:
               "kernel share of CPU time (load test)"]
     return Rows("A served request's instructions: framework and app, gunicorn, kernel" + suffix,
                 header, rows, numeric=(2, 3, 4, 5, 6),
-                note="Served: gunicorn's sync worker parses, calls the app, writes and closes, under "
-                     "callgrind; gunicorn = served minus in-process. callgrind counts user space "
-                     "only, so the kernel's part is the load test's: the server's system time over "
-                     "its CPU time over all the run's trials at that path. /proc samples it in 10 ms "
-                     "ticks: a default run pools about 350 ticks per cell, good to about ±4 "
-                     "points by counting alone; a quick run's figures are rougher.")
+                note="Served: gunicorn's sync worker parses, calls the app, writes and closes, "
+                     "under callgrind; gunicorn = served minus in-process. callgrind counts user "
+                     "space only, so the kernel's part is the load test's: the server's system "
+                     "time over its CPU time over all the run's trials at that path. /proc samples"
+                     " it in 10 ms ticks: a default run pools about 350 ticks per cell, good to "
+                     "about ±4 points by counting alone; a quick run's figures are rougher.")

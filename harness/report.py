@@ -130,7 +130,8 @@ SECTIONS = {
     "security": ("security", "Security out of the box", lambda s, ev: static_rows.security_rows(s["security"])),
     "databases": ("databases", "Databases", lambda s, ev: static_rows.databases_rows(s["databases"])),
     "microbench": ("microbench", "In-process micro-benchmarks", lambda s, ev: static_rows.microbench_rows(
-        s["microbench"], _load_ratios(ev), _instruction_ratios(ev))),
+        s["microbench"], _load_ratios(ev),
+        ev.per_endpoint(("flask", "django"), lambda f, d: f / d))),
 }
 NEEDS = {"admin": ("loc", "footprint")}  # a section drawn from other files
 
@@ -170,7 +171,8 @@ def _kernel_shares(ev: Evidence) -> dict:
     pooled: system time comes in 10 ms ticks, so one trial's few dozen ticks are too coarse."""
     t = ev.trials[ev.trials["usable"]].dropna(subset=["server_sys_s", "server_cpu_s"])
     t = t[t["scenario"].isin(SCENARIOS)]
-    sums = t.groupby([t["scenario"].map(SCENARIOS), "target"])[["server_sys_s", "server_cpu_s"]].sum()
+    columns = ["server_sys_s", "server_cpu_s"]
+    sums = t.groupby([t["scenario"].map(SCENARIOS), "target"])[columns].sum()
     out = {}
     for (path, target), row in sums.iterrows():
         if row["server_cpu_s"] > 0:
@@ -181,17 +183,8 @@ def _kernel_shares(ev: Evidence) -> dict:
 def _instructions(ev: Evidence) -> list:
     if ev.instructions.empty:
         return []
-    return instruction_rows(ev.instructions, _load_ratios(ev, "django", "flask"), _kernel_shares(ev))
-
-
-def _instruction_ratios(ev: Evidence) -> dict:
-    """{path: Flask/Django in-process instructions per request}, first run that has both."""
-    out = {}
-    for (_, case), g in ev.instructions.groupby(["run_id", "case"], sort=False):
-        by_target = dict(zip(g["target"], g["instructions"]))
-        if by_target.get("flask") and by_target.get("django"):
-            out.setdefault(case, by_target["flask"] / by_target["django"])
-    return out
+    return instruction_rows(ev.instructions, _load_ratios(ev, "django", "flask"),
+                            _kernel_shares(ev))
 
 
 def claims_table(ev: Evidence) -> Table:

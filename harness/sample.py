@@ -1,6 +1,7 @@
 """What the server costs: CPU time of the gunicorn master and every worker over the measured
-window (and how much of it the kernel spent), and each worker's peak RSS. Whole process tree sampled at the window's start and end;
-a worker that exits in between is reported, since its CPU time is lost to psutil."""
+window (and the kernel's part of it), and each worker's peak RSS. Whole process tree sampled at
+the window's start and end; a worker that exits in between is reported, since its CPU time is
+lost to psutil."""
 import os
 import threading
 import time
@@ -39,8 +40,8 @@ def cpu_seconds(proc):
 
 
 def system_seconds(procs):
-    """Kernel CPU time of these processes, from /proc/PID/stat: in clock ticks (10 ms), so
-    over a trial's window of about one CPU-second it is good to a few percent of the total."""
+    """Kernel CPU time of these processes, from /proc/PID/stat. The kernel samples it at each
+    10 ms tick, so one trial's figure is rough; the report pools a path's trials."""
     total = 0.0
     for proc in procs:
         try:

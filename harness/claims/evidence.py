@@ -117,6 +117,18 @@ class Evidence:
         frames = [instructions_frame(r.instructions, r.run_id) for r in self.runs if r.instructions]
         return pd.concat(frames, ignore_index=True) if frames else instructions_frame(None, "")
 
+    def per_endpoint(self, targets: tuple, stat) -> dict:
+        """{path: stat(*in-process counts of targets)}, from the first run that counted all of
+        them at that path; paths where stat gives None are left out."""
+        out = {}
+        for (_, case), g in self.instructions.groupby(["run_id", "case"], sort=False):
+            by = dict(zip(g["target"], g["instructions"]))
+            if case not in out and all(by.get(t) for t in targets):
+                value = stat(*(by[t] for t in targets))
+                if value is not None:
+                    out[case] = value
+        return out
+
     @cached_property
     def cost_cases(self) -> list[str]:
         """One case per scenario for the cost claims: the fixed-rate open-loop case where Flask

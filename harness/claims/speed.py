@@ -50,24 +50,16 @@ def _missing(what: str) -> Verdict:
     return Verdict("inconclusive", f"no usable paired trials of {what} in this run")
 
 
-def _by_instructions(ev, label: str, stat, targets=("flask", "django"), fmt="{:.2f}") -> tuple[str, dict]:
-    """Context from callgrind's in-process counts (first run that has them), never decisive:
-    stat(*counts of targets) per endpoint, as a sentence and as numbers."""
-    counts = ev.instructions
-    if counts.empty:
-        return "", {}
-    first = counts[counts["run_id"] == counts["run_id"].iloc[0]]
-    values = {}
-    for path, g in first.groupby("case", sort=False):
-        by = dict(zip(g["target"], g["instructions"]))
-        if all(by.get(t) for t in targets):
-            value = stat(*(by[t] for t in targets))
-            if value is not None:
-                values[path] = value
+def _by_instructions(ev, label: str, stat, targets=("flask", "django"),
+                     fmt="{:.2f}") -> tuple[str, dict]:
+    """Context from callgrind's in-process counts, never decisive: stat(*counts of targets) per
+    endpoint, as a sentence and as numbers."""
+    values = ev.per_endpoint(targets, stat)
     if not values:
         return "", {}
     cited = "; ".join(f"{p} {fmt.format(v)}" for p, v in values.items())
-    return f" Instructions per request (callgrind, in-process, context only), {label}: {cited}.", values
+    return (f" Instructions per request (callgrind, in-process, context only), {label}: "
+            f"{cited}.", values)
 
 
 @claim(
