@@ -13,10 +13,11 @@ from .paths import VAR
 
 WORLD_ROWS = 10_000
 SEED = 20_10_2005  # fixed: every run starts from the same rows
+# TechEmpower's Fortune rows, ids 1..12, character for character (their create-postgres.sql).
 FORTUNES = [
     "fortune: No such file or directory",
     "A computer scientist is someone who fixes things that aren't broken.",
-    "After enough decimal points, nobody gives a damn.",
+    "After enough decimal places, nobody gives a damn.",
     "A bad random number generator: 1, 1, 1, 1, 1, 4.33e+67, 1, 1, 1",
     "A computer program does what you tell it to do, not what you want it to do.",
     "Emacs is a nice operating system, but I prefer UNIX. — Tom Christaensen",
@@ -93,17 +94,19 @@ def engine(url):
 
 
 def is_seeded(url):
+    """Row counts and the fortunes' exact text: a database seeded by an older fdbench (whose
+    fortune 3 differed from TechEmpower's by one word) is seeded again."""
     try:
         with engine(url).connect() as conn:
             worlds = conn.execute(sa.text("SELECT count(*) FROM world")).scalar()
-            fortunes = conn.execute(sa.text("SELECT count(*) FROM fortune")).scalar()
+            fortunes = conn.execute(sa.text("SELECT message FROM fortune ORDER BY id")).scalars().all()
     except sa.exc.OperationalError as exc:
         if "no such table" in str(exc) or "does not exist" in str(exc):
             return False
         raise FdbenchError(f"database unreachable: {url}: {exc.orig}") from None
     except sa.exc.ProgrammingError:
         return False
-    return worlds == WORLD_ROWS and fortunes == len(FORTUNES)
+    return worlds == WORLD_ROWS and fortunes == FORTUNES
 
 
 def init(url):

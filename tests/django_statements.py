@@ -1,14 +1,30 @@
 """Run as a child process by tests/test_statements.py: Django reads DATABASES once per process,
 so each database gets a fresh interpreter. Prints {path: [sql, ...]} as JSON for the given
-paths, captured with Django's own CaptureQueriesContext."""
+paths, captured with Django's own CaptureQueriesContext. With --stored-draw, every random
+draw repeats the stored number (the case where an ORM may skip an UPDATE)."""
 import json
 import os
+import random
 import sys
 
 from harness.paths import APPS
 
+STORED = 42  # the number rows 1..500 hold before each request of a stored-draw run
+
+
+def draw_the_stored_number(patch):
+    """Ids 1..n and every new number equal to STORED: `patch(obj, name, value)` sets them."""
+    patch(random, "sample", lambda population, n: list(population)[:n])
+    patch(random, "randint", lambda a, b: STORED)
+
+
+def store_sql():
+    return f"UPDATE world SET randomnumber = {STORED} WHERE id <= 500"
+
 
 def main(paths):
+    stored_draw = "--stored-draw" in paths
+    paths = [p for p in paths if p != "--stored-draw"]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fdproject.settings")
     sys.path.insert(0, str(APPS / "django_app"))
     import django
@@ -18,8 +34,13 @@ def main(paths):
 
     django.setup()
     client = Client()
+    if stored_draw:
+        draw_the_stored_number(setattr)
     out = {}
     for path in paths:
+        if stored_draw:
+            with connection.cursor() as cursor:
+                cursor.execute(store_sql())
         with CaptureQueriesContext(connection) as ctx:
             status = client.get(path).status_code
         out[path] = {"status": status, "sql": [q["sql"] for q in ctx.captured_queries]}

@@ -11,7 +11,10 @@ import pytest
 from sqlalchemy import event
 from werkzeug.test import Client
 
+from harness.db import engine
 from harness.paths import ROOT
+
+from .django_statements import draw_the_stored_number, store_sql
 
 # path -> (SELECTs, UPDATEs) the rules ask for
 EXPECTED = {
@@ -57,12 +60,11 @@ def flask_counter(any_db_url):
     return count
 
 
-@pytest.fixture(scope="module")
-def django_counter(any_db_url):
+def django_statements(db_url, paths, *flags):
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    done = subprocess.run([sys.executable, "-m", "tests.django_statements", *EXPECTED], cwd=ROOT,
-                          env=env | {"DATABASE_URL": any_db_url}, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-m", "tests.django_statements", *paths, *flags],
+                          cwd=ROOT, env=env | {"DATABASE_URL": db_url}, capture_output=True,
+                          text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     captured = json.loads(done.stdout)
 
@@ -71,6 +73,11 @@ def django_counter(any_db_url):
         return [sql for sql in captured[path]["sql"] if not sql.startswith(SKIP)]
 
     return count
+
+
+@pytest.fixture(scope="module")
+def django_counter(any_db_url):
+    return django_statements(any_db_url, EXPECTED)
 
 
 class Recording:
@@ -127,3 +134,27 @@ def test_statement_counts(path, flask_counter, django_counter, baseline_counter)
     }
     for app, got in counts.items():
         assert got == (selects, updates, selects + updates), f"{app} {path}: {got}"
+
+
+UPDATE_PATHS = ["/updates?queries=1", "/updates?queries=20"]
+
+
+def test_updates_write_every_row_when_the_draw_repeats_the_stored_number(
+        any_db_url, flask_counter, baseline_counter, monkeypatch):
+    """The rare case made certain: every new number drawn equals the row's stored one. An app
+    that keeps the number (or an ORM that then skips the UPDATE) fails, request by request."""
+    def counted_after_storing(counter):
+        def count(path):
+            with engine(any_db_url).begin() as conn:
+                conn.exec_driver_sql(store_sql())
+            return counter(path)
+        return count
+
+    django = django_statements(any_db_url, UPDATE_PATHS, "--stored-draw")
+    draw_the_stored_number(monkeypatch.setattr)
+    counters = {"flask": counted_after_storing(flask_counter), "django": django,
+                "baseline": counted_after_storing(baseline_counter)}
+    for path in UPDATE_PATHS:
+        n = int(path.rsplit("=", 1)[1])
+        for app, count in counters.items():
+            assert tally(count(path)) == (n, n, 2 * n), f"{app} {path}"

@@ -54,13 +54,20 @@ def random_worlds(n):
     return rows
 
 
+def new_random_number(old):
+    """A random number other than `old`, uniform over the other 9,999: an unchanged value would
+    let an ORM skip the row's UPDATE, and every app must write every row on every request."""
+    number = random.randint(1, 9999)
+    return number + 1 if number >= old else number
+
+
 def update_worlds(n):
     conn, mark = db()
     worlds = random_worlds(n)
     sql = f"UPDATE world SET randomnumber = {mark} WHERE id = {mark}"
     with conn.transaction() if hasattr(conn, "transaction") else _sqlite_tx(conn):
         for world in worlds:
-            world["randomNumber"] = random.randint(1, 10000)
+            world["randomNumber"] = new_random_number(world["randomNumber"])
             conn.execute(sql, (world["randomNumber"], world["id"]))
     return worlds
 

@@ -24,6 +24,13 @@ def random_worlds(n):
     return [World.objects.get(id=i) for i in random.sample(range(1, 10001), n)]
 
 
+def new_random_number(old):
+    """A random number other than `old`, uniform over the other 9,999: an unchanged value would
+    let an ORM skip the row's UPDATE, and every app must write every row on every request."""
+    number = random.randint(1, 9999)
+    return number + 1 if number >= old else number
+
+
 def json(request):
     return JsonResponse({"message": "Hello, World!"})
 
@@ -51,7 +58,7 @@ def updates(request):
     worlds = random_worlds(query_count(request))
     with transaction.atomic():
         for world in worlds:
-            world.randomnumber = random.randint(1, 10000)
+            world.randomnumber = new_random_number(world.randomnumber)
             world.save(update_fields=["randomnumber"])
     return JsonResponse([w.to_dict() for w in worlds], safe=False)
 
