@@ -6,11 +6,17 @@ STAMP := $(VENV)/.installed
 PROFILE ?= default
 PYTEST_ARGS ?=
 
-.PHONY: setup bench quick test report microbench clean
+.PHONY: setup system-deps bench quick test report microbench clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Debian packages the suite and the benchmark use (chromium, valgrind, faketime, postgresql,
+# python3-venv): installed when missing as root, else one line naming the apt-get command.
+# Every target that needs .venv runs it first; with everything present it calls no apt.
+system-deps:
+	@PYTHON=$(PYTHON) sh scripts/system-deps
+
+$(STAMP): pyproject.toml | system-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
