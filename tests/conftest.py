@@ -1,12 +1,52 @@
+"""Shared fixtures. Before anything imports harness, FDBENCH_DATA points fdbench's results/,
+reports/ and var/ at a temporary folder (every fdbench the tests start inherits it), and
+Hypothesis and pytest-benchmark keep their files there too: the suite leaves the checkout as
+it found it."""
+import atexit
+import os
+import shutil
 import signal
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from harness import db as dbmod
-from harness import cli, pg, reaper
-from harness.serve import Server, ServeConfig
+SCRATCH = Path(tempfile.mkdtemp(prefix="fdbench-tests-"))
+os.environ["FDBENCH_DATA"] = str(SCRATCH)
+atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
 
-from . import pgsupport
+from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
+
+set_hypothesis_home_dir(SCRATCH / "hypothesis")
+
+from harness import db as dbmod  # noqa: E402
+from harness import cli, pg, reaper  # noqa: E402
+from harness.serve import Server, ServeConfig  # noqa: E402
+
+from . import pgsupport  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def valgrind():
+    """Tests that count instructions fail without valgrind: a machine that lost it cannot pass
+    by skipping them."""
+    if shutil.which("valgrind") is None:
+        pytest.fail("valgrind not installed: `make system-deps` installs it")
+
+
+@pytest.fixture(scope="session")
+def faketime():
+    from harness import callgrind_env
+
+    if not callgrind_env.faketime_library():
+        pytest.fail("libfaketime not installed: `make system-deps` installs faketime")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """Before pytest-benchmark opens its storage (./.benchmarks by default)."""
+    if config.getoption("benchmark_storage", None) == "file://./.benchmarks":
+        config.option.benchmark_storage = f"file://{SCRATCH / 'benchmarks'}"
 
 # Every target the equivalence contract binds: (app, variant).
 TARGETS = [("flask", "default"), ("django", "default"), ("django", "stripped"), ("baseline", "default")]

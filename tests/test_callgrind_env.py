@@ -8,8 +8,7 @@ import pytest
 from harness import callgrind_env, instructions as instr
 from harness.paths import APPS
 
-needs_faketime = pytest.mark.skipif(not callgrind_env.faketime_library(),
-                                    reason="libfaketime not installed (.ci/run installs it)")
+needs_faketime = pytest.mark.usefixtures("faketime")  # fails, never skips, without it
 
 
 def clock_in_child(env):

@@ -1,7 +1,6 @@
 """`fdbench instructions`: the parser, the input checks, the missing-valgrind path, and under
 real callgrind that counts repeat exactly and that `fdbench compare` flags an extra middleware."""
 import os
-import shutil
 
 import pytest
 
@@ -13,8 +12,7 @@ from harness.paths import APPS, ROOT
 from harness.serve import APP_SPECS
 from tests.runfactory import write_run
 
-needs_valgrind = pytest.mark.skipif(shutil.which("valgrind") is None,
-                                    reason="valgrind not installed (.ci/run installs it on Debian)")
+needs_valgrind = pytest.mark.usefixtures("valgrind")  # fails, never skips, without it
 
 CALLGRIND_OUT = """# callgrind format
 version: 1

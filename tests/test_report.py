@@ -154,7 +154,7 @@ def chromium_check(report: Path, profile: Path, shot: Path) -> dict:
 
 
 def test_report_renders_in_chromium(flagged_run, tmp_path):
-    assert CHROMIUM.exists(), "install Debian's chromium (.ci/run does: apt-get install chromium)"
+    assert CHROMIUM.exists(), "chromium not installed: `make system-deps` installs it"
     report = render([flagged_run], tmp_path / "rep")
     shot = tmp_path / "report.png"
     found = chromium_check(report, tmp_path / "profile", shot)
