@@ -17,6 +17,7 @@ from .plan import open_loop_trials, planned_trials, stored_config
 from .store import Run
 from .load import Generators
 from .target import probe, run_target_trial
+from .alternate import run_scenario
 from .trial import run_paired, run_trial
 
 console = Console(stderr=True)
@@ -43,22 +44,45 @@ def run_meta(cfg, db_url, throwaway=False):
     return {"profile": cfg.profile, "config": asdict(cfg) | {"db_url": db_url}, "db": db, **env}
 
 
-def batches(specs, paired):
-    """Specs that run as one trial: with pairing, a round's cost trials of one scenario (same
-    rate); every other spec alone."""
+def batches(specs, cfg):
+    """Specs that run as one trial: alternating, a scenario's slices; with pairing, a round's
+    cost trials of one scenario (same rate); every other spec alone."""
     def key(spec):
-        if paired and spec.mode == "open":
+        if cfg.alternate:
+            return (spec.scenario,)
+        if cfg.paired and spec.mode == "open":
             return (spec.round, spec.scenario, spec.rate)
         return (spec.trial_id,)
     return [list(group) for _, group in itertools.groupby(specs, key)]
 
 
+def run_alternating(run, batch, db_url, cfg, ceiling, progress, task, db_pids):
+    """A scenario's slices, each stored as it ends. A scenario cut short runs again whole on
+    resume (its rates come from capacities measured in the same sitting), so its earlier slices
+    are dropped first."""
+    run.drop_trials({spec.trial_id for spec in batch})
+    progress.update(task, description=f"{batch[0].scenario:<11} alternating")
+    for record, hist in run_scenario(batch, db_url, cfg.server_cpus, cfg.load_cpus, ceiling,
+                                     cfg.warmup_s, db_pids):
+        reaper.check()  # a slice cut short by Ctrl-C is not stored
+        run.add_trial(record, hist)
+        if record["status"] != "ok":
+            console.print(f"[red]trial {record['trial_id']} failed:[/] {record['reason']}")
+        progress.update(task, description=f"{record['scenario']:<11} {record['level']:<10} "
+                                          f"{record['target']:<16} cycle {record['round'] + 1}")
+        progress.advance(task)
+
+
 def run_specs(run, specs, db_url, cfg, ceiling, progress, task, db_pids=()):
     done = {t["trial_id"] for t in run.trials() if t.get("status") == "ok"}
-    for batch in batches(specs, cfg.paired):
+    for batch in batches(specs, cfg):
         todo = [spec for spec in batch if spec.trial_id not in done]
         progress.advance(task, len(batch) - len(todo))
         if not todo:
+            continue
+        if cfg.alternate:
+            progress.advance(task, -(len(batch) - len(todo)))
+            run_alternating(run, batch, db_url, cfg, ceiling, progress, task, db_pids)
             continue
         names = todo[0].target if len(todo) == 1 else "+".join(s.target for s in todo)
         progress.update(task, description=f"{todo[0].scenario:<11} {names:<16} round {todo[0].round + 1}")
@@ -102,6 +126,7 @@ def bench(cfg, db_url, out_dir, resume=None, db_pids=()):
     else:
         dbmod.ensure(db_url)
     if db_pids and cfg.paired:  # one DB server for all: its CPU could not be split per app
+        # (alternating slices can: one app at a time sends it queries)
         cfg = replace(cfg, paired=False)
     run = Run.reopen(resume) if resume else Run.create(out_dir, run_meta(cfg, db_url, bool(db_pids)))
     if resume:
@@ -128,7 +153,8 @@ def bench(cfg, db_url, out_dir, resume=None, db_pids=()):
 
 def after_trials(run, db_url, static=None, instructions=None, report=True):
     """The measurements that need no load, then the report. Returns the report's path.
-    `static`/`instructions` None: as the run's profile says (the quick profile skips both)."""
+    `static`/`instructions` None: as the run's profile says (the quick profile skips both).
+    `report`: where to write it (True: reports/<run-id>/), or False for no report."""
     profile = PROFILES[run.meta["profile"]]
     if static is None and not profile.static:
         console.print(f"{run.meta['profile']} profile: no code size, footprint or security "
@@ -155,5 +181,5 @@ def after_trials(run, db_url, static=None, instructions=None, report=True):
         from .paths import REPORTS
         from .report import render
 
-        return render([run.path], REPORTS / run.path.name)
+        return render([run.path], REPORTS / run.path.name if report is True else report)
     return None

@@ -9,15 +9,18 @@ import click
 from rich.console import Console
 
 from . import db as dbmod
-from . import reaper
+from . import degraded, reaper
 from .errors import FdbenchError
 from .paths import RESULTS
 from .serve import APP_SPECS, WORKER_CLASSES, Server, ServeConfig
 
 DB_HELP = "sqlite (default), postgres, or a database URL; DATABASE_URL is honoured"
+OUT_HELP = ("put the run in DIR/<run-id>/ and its report in DIR/<run-id>/report.html "
+            "[default: results/<run-id>/ and reports/<run-id>/index.html]")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="fdbench", prog_name="fdbench")  # from the installed metadata
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.pass_context
 def cli(ctx, debug):
@@ -81,7 +84,7 @@ def _serve(app, url, port, workers, worker_class, variant):
 @click.option("--modes", default=None, help="closed (throughput), open (cost at a fixed rate), or both")
 @click.option("--workers", type=int, default=None, help="gunicorn workers (default: one per server CPU)")
 @click.option("--worker-class", default="sync", show_default=True, help="|".join(WORKER_CLASSES))
-@click.option("--out", type=click.Path(file_okay=False), default=str(RESULTS), show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default=None, metavar="DIR", help=OUT_HELP)
 @click.option("--resume", type=click.Path(), default=None, help="finish the missing trials of RUN")
 @click.option("--static/--no-static", default=None,
               help="code size, footprint, layers, security [default: the profile's choice]")
@@ -108,21 +111,43 @@ def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, mode
     from .plan import make_config
     from .report import print_claims
     from .summary import problems_table, ratios_table, table
+    from scenarios.matrix import PROFILES
 
     cfg = make_config(profile, split(targets), split(scenarios), repeat, warmup, duration,
                       users, workers, worker_class, split(modes), generator_processes,
                       locust_workers, master_port, target, paired)
     with dbmod.database(db, cfg.server_cpus) as database:  # a throwaway cluster ends here
-        run = run_bench(cfg, database.url, Path(out), resume, database.server_pids)
+        run = run_bench(cfg, database.url, Path(out or RESULTS), resume, database.server_pids)
         console = Console(width=max(Console().width, 110))
         console.print(table(run.trials()))
         console.print(ratios_table(run.trials()))
         console.print(problems_table(run.trials()) or "no trial failed or was flagged")
-        page = after_trials(run, database.url, static, instructions, not no_report)
+        page = after_trials(run, database.url, static, instructions,
+                            not no_report and report_path(run.path, out))
     print_claims(run.path, console)
     console.print(f"run {run.meta['status']}: {run.path}")
     if page:
         console.print(f"report: {page}")
+    wanted = PROFILES[run.meta["profile"]].instructions if instructions is None else instructions
+    print_warnings(console, degraded.warnings(run.path, wanted))
+
+
+def report_path(run_path, out):
+    """reports/<run-id>/ by default; with --out, inside the run folder, so a run put somewhere
+    else keeps its report with it."""
+    from .paths import REPORTS
+
+    return run_path / "report.html" if out else REPORTS / run_path.name
+
+
+def print_warnings(console, lines):
+    """The last thing bench prints: what makes these figures worth less, or that nothing did."""
+    if not lines:
+        console.print("Warnings: none")
+        return
+    console.print("[bold yellow]Warnings:[/]")
+    for line in lines:
+        console.print(f"  - {line}", soft_wrap=True)
 
 
 @cli.command()
@@ -133,7 +158,7 @@ def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, mode
 @click.option("--warmup", type=float, default=None, help="seconds discarded [default: 1]")
 @click.option("--duration", type=float, default=None, help="seconds measured [default: 3]")
 @click.option("--users", type=int, default=None, help="closed-loop connections [default: 16]")
-@click.option("--out", type=click.Path(file_okay=False), default=str(RESULTS), show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default=None, metavar="DIR", help=OUT_HELP)
 @click.option("--no-report", is_flag=True, help="skip the HTML report")
 def scaling(targets, scenarios, db, repeat, warmup, duration, users, out, no_report):
     """Sweep gunicorn workers (1, 2, 4) and class (sync, gthread), then open-loop latency at
@@ -142,13 +167,12 @@ def scaling(targets, scenarios, db, repeat, warmup, duration, users, out, no_rep
 
     cfg = make_config(split(targets), split(scenarios), repeat, warmup, duration, users)
     with dbmod.database(db, cfg.server_cpus) as database:
-        result = run(cfg, database.url, Path(out), database.server_pids)
+        result = run(cfg, database.url, Path(out or RESULTS), database.server_pids)
     click.echo(f"run {result.meta['status']}: {result.path}")
     if not no_report:
-        from .paths import REPORTS
         from .report import render
 
-        click.echo(f"report: {render([result.path], REPORTS / result.path.name)}")
+        click.echo(f"report: {render([result.path], report_path(result.path, out))}")
 
 
 @cli.command()
@@ -196,13 +220,15 @@ def _print_static(result, tables, as_json):
 
 @cli.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
-def report(runs):
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="a .html file, or a folder that gets index.html [default: reports/<run-id>/]")
+def report(runs, out):
     """Render reports/<run-id>/index.html from stored RUNS (several: side by side)."""
     from .paths import REPORTS
     from .report import render, report_name
 
     warn_damaged(*runs)
-    click.echo(render(list(runs), REPORTS / report_name(runs)))
+    click.echo(render(list(runs), out or REPORTS / report_name(runs)))
 
 
 @cli.command()

@@ -20,13 +20,13 @@ RATIOS = (("flask", "django"), ("django-stripped", "django"), ("flask", "baselin
           ("django", "baseline"), ("django-stripped", "baseline"))
 
 
-def render(run_dirs: list[Path], out_dir: Path) -> Path:
-    """Write out_dir/index.html for the given runs; return its path."""
+def render(run_dirs: list[Path], out: Path) -> Path:
+    """Write the page for the given runs to `out` if it names a .html file, else to
+    out/index.html; return its path."""
     ev = Evidence.from_dirs(run_dirs)
     html = page(ev)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "index.html"
+    path = Path(out) if str(out).endswith(".html") else Path(out) / "index.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, html)
     return path
 

@@ -79,9 +79,12 @@ def test_apps_are_interleaved(quick_run):
 
 
 def test_summary_printed_and_nothing_left_behind(quick_run):
-    _, proc, env = quick_run
+    run_dir, proc, env = quick_run
     assert "CPU-µs" in proc.stdout and "run complete" in proc.stdout
     assert left_behind(env) == []
+    # with --out the report lands beside the run, and the warnings are the last thing said
+    assert (run_dir / "report.html").is_file()
+    assert proc.stdout.index("report: ") < proc.stdout.index("Warnings:")
 
 
 def test_open_loop_holds_the_offered_rate(tmp_path):
