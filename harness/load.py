@@ -19,6 +19,8 @@ from .serve import free_port
 
 
 class LoadProcess:
+    stdin = subprocess.DEVNULL  # the alternating generator takes its slices on stdin
+
     def __init__(self, url, path, users, warmup_s, duration_s, mode="closed", rate=None, cpus=()):
         """url: the server's base URL, or a list of them for a paired trial (open loop)."""
         hosts = [url] if isinstance(url, str) else list(url)
@@ -36,7 +38,7 @@ class LoadProcess:
 
     def popen(self, cmd, stdout, stderr):
         """A child in a new session (its own process group), pinned to the load CPUs."""
-        return subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=stdout,
+        return subprocess.Popen(cmd, cwd=ROOT, stdin=self.stdin, stdout=stdout,
                                 stderr=stderr, text=True, start_new_session=True,
                                 preexec_fn=reaper.child_setup(self.cpus))
 

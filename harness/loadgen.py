@@ -2,7 +2,8 @@
 load CPUs. Locust (and gevent's monkey-patching) lives only here, never in the parent.
 
 Talks to the parent by JSON lines on stdout: {"event": "measure-start"} when the warm-up is
-over, {"event": "measure-end"} when the window closes, then {"event": "result", ...}."""
+over, {"event": "measure-end"} when the window closes, then {"event": "result", ...}.
+With --alternate it serves slices on command instead (see run_alternate)."""
 import argparse
 import json
 import sys
@@ -14,11 +15,13 @@ from gevent import monkey
 monkey.patch_all()
 
 import gevent  # noqa: E402
+from gevent.fileobject import FileObject  # noqa: E402
 from locust import events  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
 from harness import histogram  # noqa: E402
-from scenarios.users import ClosedLoopUser, OpenLoopUser, Schedule  # noqa: E402
+from scenarios.users import (ClosedLoopUser, LeanUser, OpenLoopUser, Schedule, Slice,  # noqa: E402
+                             Turns)
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -106,6 +109,49 @@ def run(args):
          **({"servers": recorder.servers()} if len(args.host) > 1 else {}))
 
 
+def fire_failure(path, reason):
+    """Failures still reach locust's stats; successes go straight to the slice's histogram."""
+    events.request.fire(request_type="GET", name=path, response_time=0, response_length=0,
+                        exception=reason, context={})
+
+
+def serve_slice(turns, command):
+    """One server's turn, as the parent asked for it; its figures once its last request is in."""
+    hist = histogram.new()
+    cpu0 = time.process_time()
+    slice_ = Slice(int(command["server"]), float(command["seconds"]), command.get("rate"),
+                   lambda micros: histogram.record(hist, micros))
+    turns.open(slice_)
+    gevent.sleep(max(0.0, slice_.end - time.perf_counter()))
+    turns.close()
+    elapsed = time.perf_counter() - slice_.start
+    emit(event="slice", requests=slice_.requests, errors=slice_.errors,
+         elapsed_s=round(elapsed, 4), sent_s=round(slice_.end - slice_.start, 4),
+         generator_cpu_pct=round(100 * (time.process_time() - cpu0) / elapsed, 1),
+         histogram=histogram.encode(hist), locust=None)
+
+
+def run_alternate(args):
+    """Every --host stays known, but only one gets requests at any instant: each stdin line
+    {"server": i, "seconds": s, "rate": r or null} opens that server's turn, answered by an
+    {"event": "slice", ...} line once the turn is over and drained. An empty line or the end of
+    stdin stops the generator."""
+    turns = Turns()
+    user = type("Lean", (LeanUser,), {"path": args.path, "urls": tuple(args.host), "turns": turns,
+                                      "on_failure": staticmethod(fire_failure)})
+    env = Environment(user_classes=[user], events=events, host=args.host[0])
+    runner = env.create_local_runner()
+    runner.start(args.users, spawn_rate=10_000)
+    while runner.user_count < args.users:
+        gevent.sleep(0.01)
+    emit(event="ready")
+    for line in FileObject(sys.stdin.fileno(), "r", close=False):
+        if not line.strip():
+            break
+        serve_slice(turns, json.loads(line))
+    runner.quit()
+
+
 def parser(prog="harness.loadgen", required=True):
     """The load's options, shared with the distributed master (harness/distributed.py)."""
     p = argparse.ArgumentParser(prog=prog)
@@ -117,6 +163,8 @@ def parser(prog="harness.loadgen", required=True):
     p.add_argument("--duration", type=float, default=3.0)
     p.add_argument("--mode", choices=("closed", "open"), default="closed")
     p.add_argument("--rate", type=float, default=0.0)
+    p.add_argument("--alternate", action="store_true",
+                   help="serve slices on command from stdin, one --host at a time (lean users)")
     return p
 
 
@@ -128,8 +176,8 @@ def check(p, args):
     for host in args.host or [None]:
         if not is_loopback(host):
             p.error(f"load only goes to this machine's loopback, not {host}")
-    if len(args.host or ()) > 1 and args.mode != "open":
-        p.error("several --host only in open loop (a paired trial)")
+    if len(args.host or ()) > 1 and args.mode != "open" and not getattr(args, "alternate", False):
+        p.error("several --host only in open loop (a paired trial) or with --alternate")
     if args.mode == "open" and args.rate <= 0:
         p.error("--mode open needs --rate > 0")
     if not (0 < args.duration <= 600 and 0 <= args.warmup <= 600 and 1 <= args.users <= 1024):
@@ -143,4 +191,5 @@ def parse(argv):
 
 
 if __name__ == "__main__":
-    run(parse(sys.argv[1:]))
+    arguments = parse(sys.argv[1:])
+    run_alternate(arguments) if arguments.alternate else run(arguments)

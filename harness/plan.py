@@ -31,6 +31,8 @@ class RunShape:
     master_port: int | None = None    # where those workers join
     target_url: str | None = None     # an app served elsewhere (loopback/tunnel): no gunicorn of ours
     paired: bool = False              # cost trials serve every target at once, sharing the rate
+    alternate: bool = False           # one app under load at a time, in slices (harness/alternate.py)
+    levels: tuple = ()                # alternating: None (saturation) and fractions of capacity
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,10 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
         server_cpus=server_cpus,
         load_cpus=load_cpus,
         closed_rounds=p.closed_rounds if repeat is None else None,  # --repeat: every round
-        # one locust process with one server each: a paired trial needs both
+        # one locust process with one server each: a paired or alternating trial needs both
         paired=(p.paired if paired is None else paired) and generator_processes == 1 and not target,
+        alternate=p.alternate and paired is None and generator_processes == 1 and not target,
+        levels=p.levels,
         **load_options(generator_processes, locust_workers, master_port, target, targets,
                        users or p.users),
     )
@@ -150,6 +154,8 @@ def rotate(items, n):
 
 def planned_trials(cfg):
     """The planned trials: closed-loop (throughput) and fixed-rate (cost) ones, by round."""
+    if cfg.alternate:
+        return alternating_trials(cfg)
     specs = []
     for rnd in range(cfg.rounds):
         for mode in cfg.modes:
@@ -158,6 +164,30 @@ def planned_trials(cfg):
             for scenario in cfg.scenarios:
                 for target in rotate(list(cfg.targets), rnd):
                     specs.append(spec_for(cfg, rnd, mode, scenario, target, len(specs)))
+    return specs
+
+
+def alternating_trials(cfg):
+    """Per scenario, level and cycle a slice of every target, the order reversed every other
+    cycle (A B C D, D C B A, ...) so that a linear drift of the machine cancels over two
+    cycles. The rates of open-loop levels are set when the run has measured the capacities."""
+    from harness.alternate import level_name
+
+    specs = []
+    for scenario in cfg.scenarios:
+        for fraction in cfg.levels:
+            level = level_name(fraction)
+            for cycle in range(cfg.rounds):
+                order = list(cfg.targets) if cycle % 2 == 0 else list(reversed(cfg.targets))
+                for target in order:
+                    app, variant = TARGETS[target]
+                    specs.append(TrialSpec(
+                        trial_id=f"{scenario}-{level}-c{cycle}-{target}", round=cycle,
+                        order=len(specs), target=target, app=app, variant=variant,
+                        scenario=scenario, path=SCENARIOS[scenario],
+                        mode="closed" if fraction is None else "open", users=cfg.users, rate=None,
+                        warmup_s=cfg.warmup_s, duration_s=cfg.duration_s, workers=cfg.workers,
+                        worker_class=cfg.worker_class, level=level, fraction=fraction))
     return specs
 
 

@@ -1,7 +1,7 @@
-"""Statistics over stored trials: medians with bootstrap CIs, paired-round ratios, Mann-Whitney U,
-geometric means. Every estimate carries its n, and a CI only where the data can support one, so
-that "n=1, no CI" is said instead of hidden. The bootstrap RNG is seeded per call: the same run
-always gives the same numbers, whatever order they are asked for in."""
+"""Statistics over stored trials: medians with order-statistic 95% intervals, paired-round
+ratios, Mann-Whitney U, geometric means with t-intervals on logs. Every estimate carries its n,
+and an interval only where the n supports 95% coverage, so that "n=3, no CI" is said instead of
+hidden. Everything is deterministic: the same run always gives the same numbers."""
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +10,7 @@ from scipy import stats as sps
 
 SEED = 20_261_125
 RESAMPLES = 4_000
-MIN_N_CI = 3          # fewer values than this: a bootstrap CI would only echo the data
+MIN_N_CI = 3          # fewer values than this: a bootstrap CI (compare) would only echo the data
 COST = "cpu_us_per_request"
 PERCENTILES = ("p50", "p90", "p99", "p99.9")
 TARGETS = ("flask", "django", "django-stripped", "baseline")
@@ -29,10 +29,10 @@ class Estimate:
         return self.low is not None
 
     def text(self, fmt="{:.3g}", scale=1.0, unit="") -> str:
-        """'1.23 [1.10, 1.35] (n=5)' or '1.23 (n=1, no CI)'."""
+        """'1.23 [1.10, 1.35] (n=10)' or '1.23 (n=3, no CI: at most 75% coverage)'."""
         v = fmt.format(self.value * scale) + unit
         if not self.has_ci:
-            return f"{v} (n={self.n}, no CI)"
+            return f"{v} (n={self.n}, no CI: at most {coverage(self.n):.0%} coverage)"
         lo, hi = fmt.format(self.low * scale) + unit, fmt.format(self.high * scale) + unit
         return f"{v} [{lo}, {hi}] (n={self.n})"
 
@@ -40,30 +40,45 @@ class Estimate:
         return {"value": self.value, "low": self.low, "high": self.high, "n": self.n}
 
 
-def bootstrap_ci(values, statistic=np.median) -> Estimate | None:
-    """`statistic` of the values with a seeded percentile-bootstrap 95% CI; None for no values."""
-    x = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
+def median_ci(values) -> Estimate | None:
+    """Median with a distribution-free 95% interval from order statistics (the binomial method,
+    as asv uses): [x_(k), x_(n+1-k)] for the largest k whose coverage is still at least 95%. It
+    holds at any n, where a percentile bootstrap of a median from 3 values is [min, max] with
+    75% coverage; below n=6 no such interval exists, and the estimate says so."""
+    x = np.sort(np.asarray(_finite(values), dtype=float))
     if x.size == 0:
         return None
-    point = float(statistic(x))
-    if x.size < MIN_N_CI:
+    point = float(np.median(x))
+    k = order_statistic_rank(x.size)
+    if k is None:
         return Estimate(point, None, None, int(x.size))
-    if np.ptp(x) == 0:
-        return Estimate(point, point, point, int(x.size))
-    res = sps.bootstrap((x,), statistic, n_resamples=RESAMPLES, confidence_level=0.95,
-                        method="percentile", rng=np.random.default_rng(SEED))
-    ci = res.confidence_interval
-    return Estimate(point, float(ci.low), float(ci.high), int(x.size))
+    return Estimate(point, float(x[k - 1]), float(x[x.size - k]), int(x.size))
 
 
-def median_ci(values) -> Estimate | None:
-    return bootstrap_ci(values, np.median)
+def order_statistic_rank(n, confidence=0.95) -> int | None:
+    """The largest k with P(x_(k) <= median <= x_(n+1-k)) >= confidence, or None."""
+    tail = (1 - confidence) / 2
+    ks = [k for k in range(1, n // 2 + 1) if sps.binom.cdf(k - 1, n, 0.5) <= tail]
+    return max(ks) if ks else None
+
+
+def coverage(n) -> float:
+    """The best coverage an order-statistic interval of a median from n values reaches."""
+    return float(1 - 2 * sps.binom.cdf(0, n, 0.5)) if n else 0.0
 
 
 def geomean_ci(values) -> Estimate | None:
-    """Geometric mean (of ratios) with a bootstrap CI over the values given."""
-    x = [v for v in values if v is not None and v > 0]
-    return bootstrap_ci(x, lambda a, axis=-1: sps.gmean(a, axis=axis))
+    """Geometric mean (of ratios) with a t-interval on their logarithms: 95% coverage if the
+    log ratios are roughly normal, at any n of 2 or more."""
+    x = np.log([v for v in _finite(values) if v > 0])
+    if x.size == 0:
+        return None
+    point = float(np.exp(x.mean()))
+    if x.size < 2:
+        return Estimate(point, None, None, 1)
+    half = float(sps.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return Estimate(point, float(np.exp(x.mean() - half)), float(np.exp(x.mean() + half)),
+                    int(x.size))
 
 
 def mann_whitney(x, y) -> float | None:
@@ -84,13 +99,14 @@ def trials_frame(records: list[dict], run_id: str = "", machine: str = "") -> pd
     """Flatten trials.jsonl records into one row per trial with derived columns:
     `case` (scenario, plus the arrival rate in open mode), `usable` (counts toward medians),
     `capacity_rps` (rps only where it measures the server: closed loop, not generator-bound)."""
-    cols = ["trial_id", "round", "target", "scenario", "mode", "rate", "requests", "errors",
+    cols = ["trial_id", "round", "target", "scenario", "level", "mode", "rate", "requests", "errors",
             "rps", COST, "server_cpu_s", "server_sys_s", "generator_cpu_pct", "status", "reason",
             "histogram"]
     rows = [_flat(r, cols) for r in records]
     df = pd.DataFrame(rows, columns=cols + ["flags", "rss_worker_peak", *PERCENTILES, "max"])
     df["run_id"], df["machine"] = run_id, machine
-    df["case"] = [_case(s, m, r) for s, m, r in zip(df["scenario"], df["mode"], df["rate"])]
+    df["case"] = [_case(s, m, r, lv) for s, m, r, lv in
+                  zip(df["scenario"], df["mode"], df["rate"], df["level"])]
     df["generator_bound"] = df["flags"].map(lambda f: "generator_bound" in f)
     df["usable"] = (df["status"] == "ok") & (df["errors"].fillna(0) == 0) \
         & ~df["flags"].map(lambda f: "errors" in f) & df[COST].notna()
@@ -111,7 +127,11 @@ def _flat(rec: dict, cols: list[str]) -> dict:
     return row
 
 
-def _case(scenario, mode, rate) -> str:
+def _case(scenario, mode, rate, level=None) -> str:
+    """'json @ 75%' for a level of the alternating ladder, 'json (open 400/s)' for a fixed-rate
+    trial, 'json' for a closed-loop one."""
+    if isinstance(level, str) and level:
+        return f"{scenario} @ {level}"
     if mode == "open" and rate is not None and not pd.isna(rate):
         return f"{scenario} (open {float(rate):g}/s)"
     return str(scenario)

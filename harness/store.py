@@ -105,6 +105,16 @@ class Run:
             f.flush()
             os.fsync(f.fileno())
 
+    def drop_trials(self, trial_ids):
+        """Rewrite trials.jsonl without these trials (a scenario about to run again whole)."""
+        path = self.path / "trials.jsonl"
+        if not path.exists():
+            return
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if _trial_id(line) not in trial_ids]
+        if len(kept) != len(lines):
+            write_atomic(path, "".join(kept))
+
     def trials(self, warn=None):
         """Every readable trial; a damaged line is reported through `warn`, then skipped."""
         out = []
@@ -121,3 +131,10 @@ class Run:
                 if warn:
                     warn(f"{self.path.name}/trials.jsonl line {number} is damaged: skipped")
         return out
+
+
+def _trial_id(line):
+    try:
+        return json.loads(line).get("trial_id")
+    except ValueError:
+        return None  # a damaged line stays, for trials() to report

@@ -31,6 +31,8 @@ class TrialSpec:
     duration_s: float
     workers: int
     worker_class: str
+    level: str | None = None       # an alternating trial's load level ('saturation', '75%', ...)
+    fraction: float | None = None  # its share of the slower framework's capacity (open loop)
 
 
 def flags_for(rps, errors, generator_cpu_pct, vanished, ceiling_rps, generator_cores=1,

@@ -46,31 +46,32 @@ TARGETS = {
 @dataclass(frozen=True)
 class Profile:
     scenarios: tuple
-    rounds: int            # each round runs every (scenario, target) once, in a new order
-    warmup_s: float        # discarded
-    duration_s: float      # measured window
+    rounds: int            # each round (alternating: cycle) runs every target once, in a new order
+    warmup_s: float        # discarded (alternating: one slice per server per scenario)
+    duration_s: float      # measured window (alternating: one slice)
     modes: tuple = ("closed", "open")  # closed: throughput; open: cost at COST_RATES
     closed_rounds: int | None = None   # closed-loop trials only in the first N rounds
     users: int = 16        # connections (closed loop: all busy; open loop: a pool to send from)
     open_loop_fraction: float = 0.0   # >0: also an open-loop trial at this share of capacity
-    paired: bool = True    # cost trials of a round and scenario serve all targets side by side
+    paired: bool = False   # cost trials of a round and scenario serve all targets side by side
+    alternate: bool = True  # one app under load at a time in slices; rounds = cycles of slices
+    levels: tuple = (None, 0.75, 0.25)  # saturation, then shares of the slower framework's capacity
     instructions: bool = True  # the callgrind pass after the trials (minutes: not in quick)
     static: bool = True        # code size, footprint, layers, security, databases (~1 min)
     targets: tuple = field(default=tuple(TARGETS))
 
 
 PROFILES = {
-    # CI-sized: the cost (CPU-µs per request at a fixed rate) of three scenarios, one round,
-    # all apps paired in each window. 6 s windows: Django/Flask spread 1.7-2.8% over three
-    # runs (3 s windows: 2.5-3.2%), about 45 s for the whole run on 2 cores.
-    "quick": Profile(scenarios=("json", "db", "fortunes"), rounds=1, warmup_s=1.0,
-                     duration_s=6.0, modes=("open",), instructions=False, static=False),
-    # make bench: throughput and cost, interleaved rounds, in about 15 minutes on 2 cores
-    # (plaintext and queries-1 tell little that json and db do not: they are in `full`).
-    # Cost (the verdicts' metric) in 3 rounds, enough for a confidence interval; throughput once.
+    # CI-sized: saturation and 75% of capacity for three scenarios, three cycles of 0.5 s
+    # slices per level: n=3 pairs allow no 95% interval (at most 75%), and the report says so.
+    "quick": Profile(scenarios=("json", "db", "fortunes"), rounds=3, warmup_s=0.5,
+                     duration_s=0.5, levels=(None, 0.75), instructions=False, static=False),
+    # make bench: the load ladder (saturation, 75% and 25% of the slower framework's capacity)
+    # for six scenarios, ten cycles of 0.5 s slices per level: ten pairs per ratio, enough for
+    # an order-statistic 95% interval of the median (plaintext and queries-1 are in `full`).
     "default": Profile(scenarios=("json", "db", "queries-5", "queries-20", "fortunes", "updates-5"),
-                       rounds=3, closed_rounds=1, warmup_s=1.0, duration_s=3.0),
-    # Longer windows, five rounds, and open-loop latency at half of each app's capacity.
-    "full": Profile(scenarios=tuple(SCENARIOS), rounds=5, warmup_s=2.0, duration_s=8.0,
-                    open_loop_fraction=0.5),
+                       rounds=10, warmup_s=0.5, duration_s=0.5),
+    # Every scenario, a finer ladder, twenty cycles of 1 s slices.
+    "full": Profile(scenarios=tuple(SCENARIOS), rounds=20, warmup_s=1.0, duration_s=1.0,
+                    levels=(None, 0.9, 0.75, 0.5, 0.25)),
 }

@@ -29,7 +29,7 @@ def trial(scenario, target, rnd, cpu, rps=3000.0, flags=(), status="ok", errors=
             "histogram": f"histograms/{tid}.hdr"}
 
 
-def write_run(path, costs=None, scenarios=("json", "db"), rounds=5, spread=0.02, seed=1,
+def write_run(path, costs=None, scenarios=("json", "db"), rounds=10, spread=0.02, seed=1,
               machine=None, extra=(), static=None, instructions=None, status="complete"):
     """A run folder whose cost for (target) or (scenario, target) is costs[...] x (1 +- spread)."""
     path = Path(path)

@@ -131,9 +131,9 @@ def test_the_kept_passages_say_where_they_come_from():
 
 def test_cost_claims_prefer_the_fixed_rate_open_loop_case(tmp_path):
     opened = [{**trial("json", t, r, c), "mode": "open", "rate": 400.0, "trial_id": f"o{r}-{t}"}
-              for r in range(5) for t, c in (("flask", 1000.0), ("django", 500.0),
+              for r in range(10) for t, c in (("flask", 1000.0), ("django", 500.0),
                                              ("django-stripped", 450.0), ("baseline", 300.0))]
     v = verdicts(write_run(tmp_path / "r", costs={"flask": 500.0, "django": 1000.0}, extra=opened))
     assert v["speed"].verdict == "mixed"   # open json: Flask slower; closed db: Flask faster
     assert "json (open 400/s) 2.00" in v["speed"].summary
-    assert "of 2 scenarios" in v["speed"].summary   # json counted once
+    assert "of 2 cases" in v["speed"].summary   # json counted once

@@ -300,9 +300,9 @@ def test_interrupts_at_every_moment_then_resume(tmp_path, capsys):
     env = tagged_env()
     out = tmp_path / "out"
     counts = []  # tagged processes just before each signal, and after the run ended
-    first = start_bench(["--profile", "quick", "--apps", "flask,baseline", "--scenarios", "json",
-                         "--repeat", "2", "--warmup", "0.5", "--duration", "1", "--out", str(out),
-                         *QUIET], env)
+    first = start_bench(["--profile", "quick", "--separate", "--apps", "flask,baseline",
+                         "--scenarios", "json", "--repeat", "2", "--warmup", "0.5", "--duration",
+                         "1", "--out", str(out), *QUIET], env)
 
     # 1. SIGINT while the first server starts (no trial finished: the run is still partial).
     wait_for("a server starting", lambda: masters(first), proc=first)
@@ -361,7 +361,7 @@ def test_interrupts_at_every_moment_then_resume(tmp_path, capsys):
     interrupt(proc, env, [signal.SIGTERM], counts)
     final = stored(run_dir)
     ids = [json.loads(line)["trial_id"] for line in lines(run_dir) if not line.startswith('{"trial_id": "half')]
-    assert len(ids) == len(set(ids)) == 4
+    assert len(ids) == len(set(ids)) == 8  # 2 rounds x (throughput + cost) x 2 apps
     assert all(final[tid] == t for tid, t in kept.items())  # resume re-ran none of them
     assert all(t["status"] == "ok" for t in final.values())
     # Before: fdbench alone (between trials) up to fdbench + gunicorn master + worker + locust.
@@ -369,6 +369,31 @@ def test_interrupts_at_every_moment_then_resume(tmp_path, capsys):
     with capsys.disabled():
         print(f"\n  interrupted runs: tagged processes before each signal {counts[0::2]}, "
               f"after {counts[1::2]}; trials stored after each resume {history}")
+
+
+def test_interrupted_alternation_keeps_finished_scenarios_and_reruns_the_cut_one(tmp_path):
+    """Alternating slices are stored one by one; a scenario cut short runs again whole on resume
+    (its ladder's rates come from capacities of one sitting), finished scenarios are kept."""
+    env = tagged_env()
+    out = tmp_path / "out"
+    proc = start_bench(["--profile", "quick", "--apps", "flask,baseline", "--scenarios", "json,db",
+                        "--repeat", "2", "--warmup", "0.2", "--duration", "0.3", "--out", str(out),
+                        *QUIET], env)
+    run_dir = wait_for("the run folder", lambda: next(out.iterdir(), None) if out.exists() else None,
+                       proc=proc)
+    wait_for("a slice of db stored", lambda: (run_dir / "trials.jsonl").exists()
+             and any('"scenario": "db"' in line for line in lines(run_dir)), proc=proc)
+    interrupt(proc, env, [signal.SIGINT], [])
+    json_before = [line for line in lines(run_dir) if '"scenario": "json"' in line]
+    assert len(json_before) == 8 and len(lines(run_dir)) < 16
+    proc = start_bench(["--resume", str(run_dir), *QUIET], env)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    after = lines(run_dir)
+    assert [line for line in after if '"scenario": "json"' in line] == json_before
+    ids = [json.loads(line)["trial_id"] for line in after]
+    assert len(ids) == len(set(ids)) == 16
+    assert all(t["status"] == "ok" for t in stored(run_dir).values())
 
 
 # --- the store -----------------------------------------------------------------------------

@@ -184,5 +184,5 @@ def test_real_quick_run_end_to_end(tmp_path):
     html = render([run_dir], tmp_path / "rep").read_text()
     assert "Scenario json" in html and run_dir.name in html
     assert "n=1, no CI" in html        # one round: said, not hidden
-    assert len(re.findall(r'<img class="chart"', html)) == 4
+    assert len(re.findall(r'<img class="chart"', html)) == 4 * 2  # quick: two load levels
     assert not EXTERNAL.search(html)

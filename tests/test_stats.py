@@ -17,23 +17,43 @@ def test_median_ci_brackets_the_median_and_is_deterministic():
     assert a.n == 7
 
 
-@pytest.mark.parametrize("values", [[5.0], [5.0, 6.0]])
+def test_order_statistic_interval_on_known_data():
+    # n=10: P(Binomial(10, 1/2) <= 1) = 1.1% per tail, <= 2 would be 5.5%: [x_(2), x_(9)]
+    est = stats.median_ci([7, 1, 9, 3, 5, 10, 2, 8, 4, 6])
+    assert (est.low, est.value, est.high, est.n) == (2, 5.5, 9, 10)
+    # n=6 is the smallest with a 95% interval: [min, max] covers with 1 - 2/64 = 96.9%
+    assert (stats.median_ci([4, 1, 6, 2, 5, 3]).low, stats.median_ci([4, 1, 6, 2, 5, 3]).high) == (1, 6)
+    assert stats.coverage(3) == pytest.approx(0.75)
+
+
+def test_order_statistic_interval_covers_the_true_median_95_percent_of_the_time():
+    rng = np.random.default_rng(7)
+    for n in (6, 10, 20):
+        draws = rng.lognormal(0.0, 0.3, size=(2000, n))  # true median 1.0
+        hits = [e.low <= 1.0 <= e.high for e in map(stats.median_ci, draws)]
+        assert np.mean(hits) >= 0.94, (n, np.mean(hits))
+
+
+@pytest.mark.parametrize("values", [[5.0], [5.0, 6.0], [5.0, 6.0, 7.0], [1, 2, 3, 4, 5]])
 def test_too_few_values_have_no_ci_and_say_so(values):
     est = stats.median_ci(values)
     assert est.low is None and est.high is None and not est.has_ci
-    assert f"n={len(values)}, no CI" in est.text()
+    assert f"n={len(values)}, no CI: at most {stats.coverage(len(values)):.0%} coverage" in est.text()
 
 
 def test_no_values_is_none_and_constant_values_have_a_zero_width_ci():
     assert stats.median_ci([]) is None
-    est = stats.median_ci([3.0, 3.0, 3.0])
+    est = stats.median_ci([3.0] * 6)
     assert (est.low, est.value, est.high) == (3.0, 3.0, 3.0)
 
 
-def test_geomean_of_ratios():
+def test_geomean_of_ratios_with_a_t_interval_on_logs():
     est = stats.geomean_ci([0.5, 2.0, 1.0])
     assert est.value == pytest.approx(1.0)
     assert est.low < 1.0 < est.high
+    logs = np.log([0.5, 2.0, 1.0])
+    half = 4.302653 * logs.std(ddof=1) / np.sqrt(3)  # t(0.975, 2 df)
+    assert est.high == pytest.approx(np.exp(half), rel=1e-5)
 
 
 def test_mann_whitney_separates_clearly_different_samples():

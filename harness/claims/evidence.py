@@ -131,15 +131,17 @@ class Evidence:
 
     @cached_property
     def cost_cases(self) -> list[str]:
-        """One case per scenario for the cost claims: the fixed-rate open-loop case where Flask
-        and Django both ran at it (like with like), else the closed-loop one."""
+        """The cases the cost claims decide on, per scenario: every level of the load ladder
+        when the run alternated apps; otherwise the fixed-rate open-loop case where Flask and
+        Django both ran at it (like with like), else the closed-loop one."""
         t = self.trials[self.trials["usable"]]
         out = []
         for scenario in dict.fromkeys(t["scenario"]):
             s = t[t["scenario"] == scenario]
+            laddered = list(dict.fromkeys(s.loc[s["level"].notna(), "case"]))
             opened = [c for c in dict.fromkeys(s.loc[s["mode"] == "open", "case"])
                       if {"flask", "django"} <= set(s.loc[s["case"] == c, "target"])]
-            out.append(opened[0] if opened else str(scenario))
+            out += laddered or opened[:1] or [str(scenario)]
         return out
 
     def targets_in(self, case: str) -> set[str]:

@@ -42,6 +42,21 @@ def _ratios(ev, a, b) -> dict:
     return {c: e for c, e in out.items() if e is not None}
 
 
+def by_level(per_case: dict, decide) -> str:
+    """Whether a verdict holds at every level of the load ladder ('json @ 75%'), or the levels
+    where it differs: decide(values of one level's cases) -> verdict. Empty without a ladder."""
+    levels = {}
+    for case, value in per_case.items():
+        if " @ " in case:
+            levels.setdefault(case.split(" @ ", 1)[1], []).append(value)
+    if len(levels) < 2:
+        return ""
+    verdicts = {level: decide(values) for level, values in levels.items()}
+    if len(set(verdicts.values())) == 1:
+        return f" {next(iter(verdicts.values())).capitalize()} at every load level ({', '.join(verdicts)})."
+    return " By load level: " + "; ".join(f"{lv} {v}" for lv, v in verdicts.items()) + "."
+
+
 def _cite(estimates: dict, fmt="{:.2f}", **kw) -> str:
     return "; ".join(f"{c} {e.text(fmt, **kw)}" for c, e in estimates.items())
 
@@ -65,8 +80,9 @@ def _by_instructions(ev, label: str, stat, targets=("flask", "django"),
 @claim(
     "speed",
     quote="In terms of speed, Flask outperforms Django while using Python.",
-    measured="Flask/Django server CPU-µs per request, per scenario, from paired rounds; "
-             "geometric mean across scenarios.",
+    measured="Flask/Django server CPU-µs per request per case (a scenario at a load level: "
+             "saturation and shares of the slower framework's capacity), from slices of one "
+             "cycle with one app under load at a time; geometric mean across cases.",
     rule="Per scenario Flask is faster if the 95% CI of Flask/Django lies below 1, slower if "
          "above 1, undecided otherwise (or with no CI). Supported if Flask is faster in some "
          "scenarios, slower in none, and faster in at least as many as are undecided; refuted "
@@ -80,9 +96,10 @@ def speed(ev) -> Verdict:
     gm = stats.geomean_ci([e.value for e in ratios.values()])
     faster = sum(v is True for v in per_case.values())
     slower = sum(v is False for v in per_case.values())
-    text = (f"Flask/Django CPU-µs/request: {_cite(ratios)}. Geometric mean over scenarios "
+    text = (f"Flask/Django CPU-µs/request: {_cite(ratios)}. Geometric mean over cases "
             f"{gm.text('{:.2f}')}. Flask faster in {faster}, slower in {slower} of "
-            f"{len(ratios)} scenarios.")
+            f"{len(ratios)} cases.")
+    text += by_level(per_case, lambda values: aggregate(dict(enumerate(values))))
     context, counted = _by_instructions(ev, "Flask/Django", lambda f, d: f / d)
     numbers = {"flask/django": {c: e.as_dict() for c, e in ratios.items()},
                "geomean": gm.as_dict(), "instructions flask/django": counted}
@@ -141,7 +158,7 @@ def modest(ev) -> Verdict:
     share = _framework_share(ev)
     context = f" Framework share of the request vs baseline: {share}." if share else ""
     by_count, counted = _by_instructions(ev, "gap", _gap, fmt="{:.0%}")
-    text = f"Gap in CPU-µs/request: {cited}.{context}{by_count}"
+    text = f"Gap in CPU-µs/request: {cited}.{by_level(classes, _modest_verdict)}{context}{by_count}"
     numbers = {"gap": {c: e.as_dict() for c, e in gaps.items()}, "class": classes,
                "instructions gap": counted}
     return Verdict(_modest_verdict(list(classes.values())), text, numbers)
@@ -211,4 +228,5 @@ def layers(ev) -> Verdict:
         ev, "middleware explains", lambda f, d, s: (d - s) / (d - f) if d > f else None,
         ("flask", "django", "django-stripped"), "{:.0%}")
     numbers["instructions, middleware explains"] = counted
-    return Verdict(aggregate(per_case), "; ".join(parts) + "." + context, numbers)
+    levels = by_level(per_case, lambda values: aggregate(dict(enumerate(values))))
+    return Verdict(aggregate(per_case), "; ".join(parts) + "." + levels + context, numbers)

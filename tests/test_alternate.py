@@ -1,0 +1,77 @@
+"""Alternating slices: one app under load at a time, its CPU counted at the slice's edges, and a
+load ladder set from capacities measured in the same run. Real gunicorn, real locust."""
+import json
+
+import pytest
+
+from harness import alternate
+from harness.alternate import AlternatingLoad, ladder_rate
+from harness.plan import make_config, planned_trials
+from harness.sample import ServerSampler
+from harness.serve import Server, ServeConfig
+
+
+def test_ladder_rate_is_a_share_of_the_slower_frameworks_capacity():
+    capacity = {"flask": 1000.0, "django": 800.0, "django-stripped": 900.0, "baseline": 3000.0}
+    assert ladder_rate(capacity, 0.75) == 600.0
+    assert ladder_rate({"baseline": 3000.0}, 0.25) == 750.0   # no framework: the slowest target
+    assert ladder_rate({}, 0.75) is None
+
+
+def test_plan_alternates_the_order_every_cycle_and_puts_saturation_first():
+    cfg = make_config("quick", targets=["flask", "django", "baseline"], scenarios=["json"])
+    specs = planned_trials(cfg)
+    assert cfg.alternate and [s.level for s in specs[:9]] == ["saturation"] * 9
+    cycles = [[s.target for s in specs if s.round == c and s.level == "saturation"] for c in range(3)]
+    assert cycles == [["flask", "django", "baseline"], ["baseline", "django", "flask"],
+                      ["flask", "django", "baseline"]]
+    assert {(s.mode, s.fraction) for s in specs if s.level == "75%"} == {("open", 0.75)}
+
+
+@pytest.fixture(scope="module")
+def two_servers(db_url):
+    cfgs = [ServeConfig(app=app, variant="default", db_url=db_url, workers=1)
+            for app in ("flask", "baseline")]
+    servers = [Server(cfg).start() for cfg in cfgs]
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def test_only_the_slices_server_gets_requests_and_its_cpu_is_its_own(two_servers):
+    """Both servers' CPU sampled over every slice: the one whose turn it is does the work, the
+    other sleeps (its CPU is noise: gunicorn's heartbeat), and no request is lost or spills."""
+    with AlternatingLoad([s.url for s in two_servers], "/json", 8) as load:
+        load.ready()
+        for index in (0, 1, 1, 0):
+            samplers = [ServerSampler([s.proc.pid]) for s in two_servers]
+            for sampler in samplers:
+                sampler.begin()
+            result = load.slice(index, 0.5)
+            busy, idle = (sampler.end()["cpu_s"] for sampler in
+                          (samplers[index], samplers[1 - index]))
+            assert result["requests"] > 50 and result["errors"] == 0
+            assert idle < 0.05 * busy, (index, busy, idle)
+            assert result["elapsed_s"] >= 0.5
+
+
+def test_open_loop_slice_holds_its_rate(two_servers):
+    with AlternatingLoad([s.url for s in two_servers], "/json", 8) as load:
+        load.ready()
+        result = load.slice(1, 1.0, rate=200)
+    assert 195 <= result["requests"] <= 200
+    assert result["errors"] == 0
+
+
+def test_run_scenario_sets_the_ladder_from_the_measured_capacity(db_url):
+    cfg = make_config("quick", targets=["flask", "baseline"], scenarios=["json"], duration=0.3,
+                      warmup=0.2)
+    records = [r for r, _ in alternate.run_scenario(planned_trials(cfg), db_url, cfg.server_cpus,
+                                                    cfg.load_cpus, warmup_s=0.2)]
+    assert all(r["status"] == "ok" for r in records), [r.get("reason") for r in records]
+    capacity = alternate.capacity_of(records)
+    opened = [r for r in records if r["level"] == "75%"]
+    assert {r["rate"] for r in opened} == {round(0.75 * capacity["flask"], 1)}
+    assert all(r["alternated_with"] == ["baseline" if r["target"] == "flask" else "flask"]
+               for r in records)
+    json.dumps(records)  # a record is stored as one JSON line
