@@ -10,11 +10,15 @@ PYTEST_ARGS ?=
 
 setup: $(STAMP)
 
-# Debian packages the suite and the benchmark use (chromium, valgrind, faketime, postgresql,
-# python3-venv): installed when missing as root, else one line naming the apt-get command.
-# Every target that needs .venv runs it first; with everything present it calls no apt.
+# Debian packages (scripts/system-deps): installed when missing as root, else one line naming
+# the apt-get command. Every target that needs .venv runs it first, asking for what that target
+# uses; with everything present it calls no apt. Alone, `make system-deps` checks them all.
+SYSTEM_DEPS = test
+setup microbench report: SYSTEM_DEPS = venv
+bench quick: SYSTEM_DEPS = bench
+
 system-deps:
-	@PYTHON=$(PYTHON) sh scripts/system-deps
+	@PYTHON=$(PYTHON) sh scripts/system-deps $(SYSTEM_DEPS)
 
 $(STAMP): pyproject.toml | system-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
