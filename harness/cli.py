@@ -177,15 +177,18 @@ def scaling(targets, scenarios, db, repeat, warmup, duration, users, out, no_rep
 
 @cli.command()
 @click.option("--duration", type=float, default=5.0, show_default=True)
-@click.option("--users", type=int, default=32, show_default=True)
+@click.option("--users", type=int, default=16, show_default=True)
 def calibrate(duration, users):
-    """Measure the load generator's ceiling against the bare WSGI app on this machine."""
+    """Measure the load generator's ceiling against the bare WSGI app on this machine, beside
+    wrk's when wrk is installed."""
     from .calibrate import calibrate as run_calibration
 
     result = run_calibration(duration, users)
-    click.echo(f"generator ceiling: {result['ceiling_rps']:,.0f} rps "
-               f"(generator CPU {result['generator_cpu_pct']:.0f}%, server CPU "
-               f"{result['server_cpu_pct']:.0f}%) saved to {result['path']}")
+    wrk = (f"; wrk {result['wrk_rps']:,.0f} rps, generator/wrk {result['of_wrk']:.2f}"
+           if result["wrk_rps"] else "; wrk not installed (apt-get install wrk) for a comparison")
+    click.echo(f"generator ceiling: {result['ceiling_rps']:,.0f} rps on /json of the bare WSGI "
+               f"app (generator CPU {result['generator_cpu_pct']:.0f}%){wrk}; saved to "
+               f"{result['path']}")
 
 
 @cli.command("loc")
