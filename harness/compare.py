@@ -164,11 +164,22 @@ def _meta(instructions) -> dict:
     return instructions if isinstance(instructions, dict) else {}
 
 
+def regime(run: Run) -> str:
+    """How a run loaded its apps: the trial shape decides which cases two runs share."""
+    levels = run.trials["level"] if "level" in run.trials else []
+    return "one app at a time on a load ladder" if any(isinstance(v, str) for v in levels) \
+        else "at fixed rates (paired or separate trials)"
+
+
 def compare(base_dir: Path, new_dir: Path, fail_above: float = 5.0) -> Comparison:
     base, new = load_run(base_dir), load_run(new_dir)
     same = base.fingerprint == new.fingerprint
     notes = [] if same else [f"different machines ({base.label} vs {new.label}): ratios compared"]
     changes = (absolute_changes if same else ratio_changes)(base, new, fail_above)
+    if regime(base) != regime(new):
+        notes.append(f"load-test figures not compared: {base.run_id} measured {regime(base)}, "
+                     f"{new.run_id} {regime(new)} (different cases: 'json @ 75%' against "
+                     "'json (open 400/s)'); rerun the older commit to compare them")
     changes += instruction_changes(base, new, notes)
     return Comparison(base, new, same, changes, notes)
 

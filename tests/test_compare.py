@@ -1,4 +1,5 @@
 """fdbench compare on runs whose change the test chose: a real slowdown fails, noise does not."""
+import json
 import re
 
 from harness.cli import main
@@ -99,3 +100,14 @@ def test_relative_change_ci_and_small_n():
 def test_missing_run_exits_2(tmp_path, capsys):
     code, out = run_cli(capsys, tmp_path / "nope", tmp_path / "nope")
     assert code == 2 and "not a run folder" in out and "Traceback" not in out
+
+
+def test_runs_of_different_trial_shapes_say_their_load_figures_are_not_compared(tmp_path):
+    old = write_run(tmp_path / "old")
+    new = write_run(tmp_path / "new")
+    laddered = [json.dumps({**json.loads(line), "level": "saturation"})
+                for line in (new / "trials.jsonl").read_text().splitlines()]
+    (new / "trials.jsonl").write_text("\n".join(laddered) + "\n")
+    notes = compare(old, new).notes
+    assert any("load-test figures not compared" in n and "load ladder" in n for n in notes), notes
+    assert not any("not compared" in n for n in compare(old, write_run(tmp_path / "again")).notes)
