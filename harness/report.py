@@ -41,7 +41,7 @@ def page(ev: Evidence) -> str:
     return env.get_template("report.html").render(
         claims=judge(ev), runs=[_run_info(r) for r in ev.runs], cases=_cases(ev),
         ratios=_ratio_table(ev), multi=len(ev.runs) > 1, flagged=_flagged(ev),
-        static=_static(ev), instructions=_instructions(ev),
+        static=_static(ev), instructions=_instructions(ev), ladder=_ladder(ev),
         scaling=report_scaling.section(ev))
 
 
@@ -55,6 +55,28 @@ def _cases(ev: Evidence) -> list[dict]:
                     "ablation": charts.ablation(rows, case), "ablation_text": _ablation(ev, case),
                     "bound": any(r["generator_bound"] for r in rows)})
     return out
+
+
+def _ladder(ev: Evidence) -> dict:
+    """The load ladder's table: levels as columns, a row per (run, scenario, target), and the
+    Django/Flask ratio per level; empty for runs that did not alternate."""
+    table = stats.ladder(ev.trials)
+    if table.empty:
+        return {}
+    levels = list(dict.fromkeys(lv for costs in table["cost_us"] for lv in costs))
+    rows = []
+    for r in table.to_dict("records"):
+        ratio = {lv: stats.paired_ratio(ev.trials, f"{r['scenario']} @ {lv}", "django", "flask")
+                 for lv in levels} if r["target"] == "django" else {}
+        rows.append({**r, "costs": [_num(r["cost_us"].get(lv)) for lv in levels],
+                     "ratios": [ratio[lv].text("{:.2f}") if ratio.get(lv) else "" for lv in levels],
+                     "capacity": _num(r["capacity_rps"]), "marginal": _num(r["marginal_us"]),
+                     "idle": _num(r["idle_ms_per_s"], "{:,.1f}")})
+    return {"levels": levels, "rows": rows}
+
+
+def _num(value, fmt="{:,.0f}") -> str:
+    return "–" if value is None or value != value else fmt.format(value)
 
 
 def _row_text(r: dict) -> dict:

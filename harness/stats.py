@@ -203,3 +203,24 @@ def triple(df, case, targets: tuple[str, str, str], metric=COST) -> pd.DataFrame
 def cases(df: pd.DataFrame) -> list[str]:
     """The cases of a frame in the order they appear in the store."""
     return list(dict.fromkeys(df["case"]))
+
+
+# --- the load ladder ------------------------------------------------------------------------
+
+def ladder(df: pd.DataFrame) -> pd.DataFrame:
+    """Per (run, scenario, target) of an alternating run: capacity at saturation, median cost at
+    each level, and a line through every slice's (requests/s, server CPU-s per s): its slope is
+    the marginal cost of a request, its intercept what the server burns per second at no load
+    (waking up, gunicorn's heartbeat). Needs slices at two offered rates or more."""
+    ok = df[df["usable"] & df["level"].notna() & df["server_cpu_s"].notna()]
+    rows = []
+    for (run_id, scenario, target), g in ok.groupby(["run_id", "scenario", "target"], sort=False):
+        seconds = g["requests"] / g["rps"]
+        x, y = g["rps"], g["server_cpu_s"] / seconds
+        fit = sps.linregress(x, y) if x.nunique() > 1 else None
+        rows.append({"run_id": run_id, "scenario": scenario, "target": target,
+                     "capacity_rps": _median(g.loc[g["mode"] == "closed", "rps"]),
+                     "cost_us": {lv: _median(s[COST]) for lv, s in g.groupby("level", sort=False)},
+                     "marginal_us": fit.slope * 1e6 if fit else None,
+                     "idle_ms_per_s": fit.intercept * 1e3 if fit else None})
+    return pd.DataFrame(rows)
