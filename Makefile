@@ -13,7 +13,8 @@ setup: $(STAMP)
 # Debian packages (scripts/system-deps): installed when missing as root, else one line naming
 # the apt-get command. Every target that needs .venv runs it first, asking for what that target
 # uses; with everything present it calls no apt. Alone, `make system-deps` checks them all.
-SYSTEM_DEPS = test
+SYSTEM_DEPS = all
+test: SYSTEM_DEPS = test
 setup microbench report: SYSTEM_DEPS = venv
 bench quick: SYSTEM_DEPS = bench
 
