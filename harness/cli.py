@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from . import db as dbmod
-from . import degraded, reaper
+from .infra import db as dbmod
+from .report import degraded
+from .infra import reaper
 from .errors import FdbenchError
 from .paths import RESULTS
-from .serve import APP_SPECS, WORKER_CLASSES, Server, ServeConfig
+from .infra.serve import APP_SPECS, WORKER_CLASSES, Server, ServeConfig
 
 DB_HELP = "sqlite (default), postgres, or a database URL; DATABASE_URL is honoured"
 OUT_HELP = ("put the run in DIR/<run-id>/ and its report in DIR/<run-id>/report.html "
@@ -106,11 +107,11 @@ def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, mode
           worker_class, out, resume, static, instructions, no_report, paired, generator_processes,
           target, locust_workers, master_port):
     """Run the benchmark matrix, store the run, print the summary and write the report."""
-    from .bench import after_trials
-    from .bench import bench as run_bench
-    from .plan import make_config
-    from .report import print_claims
-    from .summary import problems_table, ratios_table, table
+    from .run.bench import after_trials
+    from .run.bench import bench as run_bench
+    from .run.plan import make_config
+    from .report.html import print_claims
+    from .report.summary import problems_table, ratios_table, table
     from scenarios.matrix import PROFILES
 
     cfg = make_config(profile, split(targets), split(scenarios), repeat, warmup, duration,
@@ -163,14 +164,14 @@ def print_warnings(console, lines):
 def scaling(targets, scenarios, db, repeat, warmup, duration, users, out, no_report):
     """Sweep gunicorn workers (1, 2, 4) and class (sync, gthread), then open-loop latency at
     25/50/75/90% of capacity; points needing more cores than the server gets are skipped."""
-    from .scaling import make_config, run
+    from .run.sweep import make_config, run
 
     cfg = make_config(split(targets), split(scenarios), repeat, warmup, duration, users)
     with dbmod.database(db, cfg.server_cpus) as database:
         result = run(cfg, database.url, Path(out or RESULTS), database.server_pids)
     click.echo(f"run {result.meta['status']}: {result.path}")
     if not no_report:
-        from .report import render
+        from .report.html import render
 
         click.echo(f"report: {render([result.path], report_path(result.path, out))}")
 
@@ -181,7 +182,7 @@ def scaling(targets, scenarios, db, repeat, warmup, duration, users, out, no_rep
 def calibrate(duration, users):
     """Measure the load generator's ceiling against the bare WSGI app on this machine, beside
     wrk's when wrk is installed."""
-    from .calibrate import calibrate as run_calibration
+    from .run.calibrate import calibrate as run_calibration
 
     result = run_calibration(duration, users)
     wrk = (f"; wrk {result['wrk_rps']:,.0f} rps, generator/wrk {result['of_wrk']:.2f}"
@@ -195,7 +196,8 @@ def calibrate(duration, users):
 @click.option("--json", "as_json", is_flag=True, help="Print the measurement as JSON.")
 def loc_cmd(as_json):
     """Code size of each reference app (pygount); generated lines counted apart."""
-    from . import loc, static_tables
+    from .measure import loc
+    from .report import terminal as static_tables
 
     _print_static(loc.measure(), static_tables.loc_tables, as_json)
 
@@ -205,7 +207,8 @@ def loc_cmd(as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print the measurement as JSON.")
 def footprint_cmd(db, as_json):
     """Dependencies, import time, cold start and idle RSS of each framework."""
-    from . import footprint, static_tables
+    from .measure import footprint
+    from .report import terminal as static_tables
 
     with dbmod.database(db) as database:
         dbmod.ensure(database.url)
@@ -228,7 +231,7 @@ def _print_static(result, tables, as_json):
 def report(runs, out):
     """Render reports/<run-id>/index.html from stored RUNS (several: side by side)."""
     from .paths import REPORTS
-    from .report import render, report_name
+    from .report.html import render, report_name
 
     warn_damaged(*runs)
     click.echo(render(list(runs), out or REPORTS / report_name(runs)))
@@ -238,7 +241,7 @@ def report(runs, out):
 @click.argument("run", type=click.Path(path_type=Path))
 def claims(run):
     """Print the claims table of a stored RUN."""
-    from .report import print_claims
+    from .report.html import print_claims
 
     warn_damaged(run)
     print_claims(run)
@@ -253,7 +256,7 @@ def claims(run):
               help="where to write the HTML page (default reports/compare-BASE-vs-NEW/)")
 def compare(base, new, fail_above, html_path):
     """Compare two stored runs; exit 1 on a significant regression above --fail-above."""
-    from .compare import run_compare
+    from .analysis.compare import run_compare
 
     warn_damaged(base, new)
     raise click.exceptions.Exit(run_compare(base, new, fail_above, html_path, Console()))
@@ -267,7 +270,7 @@ def compare(base, new, fail_above, html_path):
               help="a .json file or a run folder (default: results/instructions-<run-id>.json)")
 def instructions_cmd(targets, endpoints, requests, out):
     """Instructions per request under callgrind: in-process and through gunicorn's worker."""
-    from .instructions import DEFAULT_REQUESTS, command
+    from .measure.instructions import DEFAULT_REQUESTS, command
 
     command(split(targets), split(endpoints), requests or DEFAULT_REQUESTS, out)
 

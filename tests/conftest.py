@@ -19,11 +19,12 @@ from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
 
 set_hypothesis_home_dir(SCRATCH / "hypothesis")
 
-from harness import db as dbmod  # noqa: E402
-from harness import cli, pg, reaper  # noqa: E402
-from harness.serve import Server, ServeConfig  # noqa: E402
+from harness.infra import db as dbmod  # noqa: E402
+from harness import cli
+from harness.infra import pg, reaper  # noqa: E402
+from harness.infra.serve import Server, ServeConfig  # noqa: E402
 
-from . import pgsupport  # noqa: E402
+from tests import pgsupport  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +37,7 @@ def valgrind():
 
 @pytest.fixture(scope="session")
 def faketime():
-    from harness import callgrind_env
+    from harness.measure import callgrind_env
 
     if not callgrind_env.faketime_library():
         pytest.fail("libfaketime not installed: `make system-deps` installs faketime")

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from harness import pg
+from harness.infra import pg
 
 ALLOW_NO_PG = "FDBENCH_ALLOW_NO_PG"
 

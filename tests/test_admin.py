@@ -7,9 +7,9 @@ import sqlite3
 import pytest
 from werkzeug.security import generate_password_hash
 
-from harness import db as dbmod
-from harness import security
-from harness.serve import Server, ServeConfig
+from harness.infra import db as dbmod
+from harness.measure import security
+from harness.infra.serve import Server, ServeConfig
 
 
 def fortune(path, id_):

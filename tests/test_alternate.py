@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from harness import alternate
-from harness.alternate import AlternatingLoad, ladder_rate
-from harness.plan import make_config, planned_trials
-from harness.sample import ServerSampler
-from harness.serve import Server, ServeConfig
+from harness.run import alternate
+from harness.run.alternate import AlternatingLoad, ladder_rate
+from harness.run.plan import make_config, planned_trials
+from harness.run.sampling import ServerSampler
+from harness.infra.serve import Server, ServeConfig
 
 
 def test_ladder_rate_is_a_share_of_the_slower_frameworks_capacity():

@@ -9,7 +9,7 @@ import pytest
 from harness import histogram
 from harness.paths import ROOT
 
-from .helpers import FDBENCH, fdbench, left_behind, tagged_env
+from tests.helpers import FDBENCH, fdbench, left_behind, tagged_env
 
 TRIAL_KEYS = {"trial_id", "round", "target", "app", "variant", "scenario", "mode", "users",
               "duration_s", "requests", "errors", "rps", "latency_us", "cpu_us_per_request",

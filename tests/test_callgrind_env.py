@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from harness import callgrind_env, instructions as instr
+from harness.measure import callgrind_env, instructions as instr
 from harness.paths import APPS
 
 needs_faketime = pytest.mark.usefixtures("faketime")  # fails, never skips, without it

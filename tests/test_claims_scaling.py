@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness.claims.scaling import multiple_databases, scalability
+from harness.claims.databases import multiple_databases, scalability
 from harness.store import Run
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from harness.errors import FdbenchError
 
-from .helpers import fdbench
-from .runfactory import write_run
+from tests.helpers import fdbench
+from tests.runfactory import write_run
 
 
 @pytest.fixture

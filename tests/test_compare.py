@@ -3,7 +3,7 @@ import json
 import re
 
 from harness.cli import main
-from harness.compare import compare, relative_change
+from harness.analysis.compare import compare, relative_change
 from tests.runfactory import write_run
 
 SLOWER = {"django": 850.0 * 1.4, "django-stripped": 620.0 * 1.4}

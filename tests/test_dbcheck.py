@@ -1,7 +1,7 @@
 """static/databases.json: both frameworks checked on SQLite and PostgreSQL."""
-from harness import dbcheck
+from harness.measure import databases as dbcheck
 
-from .pgsupport import require_binaries
+from tests.pgsupport import require_binaries
 
 
 def test_both_apps_pass_on_both_databases(monkeypatch):

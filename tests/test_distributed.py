@@ -12,12 +12,12 @@ import psutil
 import pytest
 
 from harness import histogram
-from harness.load import Generators
+from harness.run.generator import Generators
 from harness.paths import ROOT
-from harness.serve import Server, ServeConfig, free_port
-from harness.trial import TrialSpec, flags_for, run_trial
+from harness.infra.serve import Server, ServeConfig, free_port
+from harness.run.trial import TrialSpec, flags_for, run_trial
 
-from .helpers import FDBENCH, TAG, fdbench, left_behind, tagged_env
+from tests.helpers import FDBENCH, TAG, fdbench, left_behind, tagged_env
 
 QUIET = ["--no-static", "--no-instructions", "--no-report"]
 WINDOW = ["--profile", "quick", "--apps", "baseline", "--scenarios", "json", "--modes", "closed",
@@ -155,7 +155,7 @@ def test_master_refuses_a_host_off_this_machine():
 
 
 HOSTILE_MASTER = """
-from harness.distributed import CONFIG, REFUSED  # gevent's monkey-patching comes with it
+from harness.run.distributed import CONFIG, REFUSED  # gevent's monkey-patching comes with it
 import sys, gevent
 from locust.env import Environment
 from scenarios.users import ClosedLoopUser

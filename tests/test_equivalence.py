@@ -10,9 +10,9 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from harness.db import engine
+from harness.infra.db import engine
 
-from .conftest import TARGETS, target_id
+from tests.conftest import TARGETS, target_id
 
 NAMES = [target_id(t) for t in TARGETS]
 # queries parameter -> rows expected (None: parameter left out)

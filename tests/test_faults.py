@@ -20,13 +20,13 @@ import pytest
 
 from harness import store
 from harness.errors import FdbenchError
-from harness.load import LoadProcess
+from harness.run.generator import LoadProcess
 from harness.paths import ROOT
-from harness.report import render
-from harness.serve import Server, ServeConfig
-from harness.trial import TrialSpec, run_trial
+from harness.report.html import render
+from harness.infra.serve import Server, ServeConfig
+from harness.run.trial import TrialSpec, run_trial
 
-from .helpers import FDBENCH, TAG, left_behind, tagged_env
+from tests.helpers import FDBENCH, TAG, left_behind, tagged_env
 
 QUIET = ["--no-static", "--no-instructions", "--no-report"]
 ENVIRONMENT_FLAGS = {"near_generator_ceiling", "contended"}  # the machine's doing, not a fault
@@ -67,7 +67,7 @@ def masters(root, wsgi=""):
 
 
 def loadgen_running(root):
-    return any("harness.loadgen" in cmd(p) for p in family(root))
+    return any("harness.run.loadgen" in cmd(p) for p in family(root))
 
 
 def measuring(root, master):
@@ -78,7 +78,7 @@ def measuring(root, master):
         port = next(c.laddr.port for c in master.net_connections(kind="tcp")
                     if c.status == psutil.CONN_LISTEN)
         loadgen = next(p for p in family(root)
-                       if "harness.loadgen" in cmd(p) and f"127.0.0.1:{port}" in cmd(p))
+                       if "harness.run.loadgen" in cmd(p) and f"127.0.0.1:{port}" in cmd(p))
         return time.time() - loadgen.create_time() > 1.5
     except (StopIteration, psutil.NoSuchProcess):
         return False
@@ -444,7 +444,7 @@ def test_runs_started_at_once_never_share_a_folder(tmp_path):
 
 
 def test_report_shows_a_damaged_line(tmp_path):
-    from .runfactory import write_run
+    from tests.runfactory import write_run
 
     run = write_run(tmp_path / "run", rounds=1)
     with open(run / "trials.jsonl", "a") as f:
@@ -456,7 +456,7 @@ def test_report_shows_a_damaged_line(tmp_path):
 def test_a_stop_while_a_child_starts_waits_until_it_is_tracked(monkeypatch):
     """The race the interrupt tests hit: SIGINT inside Popen (after the fork, before the pid
     is known) left a gunicorn running. reaper.starting() defers it past reaper.track."""
-    from harness import reaper
+    from harness.infra import reaper
 
     monkeypatch.setattr(reaper, "_interrupted", False)
     monkeypatch.setattr(reaper, "_groups", set())

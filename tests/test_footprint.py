@@ -1,5 +1,5 @@
 """Footprint: dependency closures from installed metadata, import time, cold start."""
-from harness import footprint
+from harness.measure import footprint
 
 
 def test_flask_closure_holds_its_declared_requirements():

@@ -7,13 +7,14 @@ import time
 
 import pytest
 
-from harness import histogram, plan
+from harness import histogram
+from harness.run import plan
 from harness.errors import FdbenchError
-from harness.sample import CoreMonitor, ServerSampler
+from harness.run.sampling import CoreMonitor, ServerSampler
 from harness.store import Run
-from harness.trial import flags_for
+from harness.run.trial import flags_for
 
-from .helpers import fdbench
+from tests.helpers import fdbench
 
 BURN = "import time\nend = time.process_time() + {s}\nwhile time.process_time() < end: pass\n"
 

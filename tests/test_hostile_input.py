@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from harness.serve import Server, ServeConfig
+from harness.infra.serve import Server, ServeConfig
 
-from .conftest import TARGETS, target_id
+from tests.conftest import TARGETS, target_id
 
 ENDPOINTS = ("/json", "/plaintext", "/db", "/queries", "/fortunes", "/updates")
 

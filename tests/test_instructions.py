@@ -4,12 +4,12 @@ import os
 
 import pytest
 
-from harness import callgrind_env, instructions as instr
+from harness.measure import callgrind_env, instructions as instr
 from harness.cli import main
-from harness.compare import compare
+from harness.analysis.compare import compare
 from harness.errors import FdbenchError
 from harness.paths import APPS, ROOT
-from harness.serve import APP_SPECS
+from harness.infra.serve import APP_SPECS
 from tests.runfactory import write_run
 
 needs_valgrind = pytest.mark.usefixtures("valgrind")  # fails, never skips, without it

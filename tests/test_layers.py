@@ -1,7 +1,7 @@
 """Layers: the child process finds each app's view, its stack and its middleware."""
 import pytest
 
-from harness import layers
+from harness.measure import layers
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 command prints the ratio table."""
 import pytest
 
-from harness import loc
+from harness.measure import loc
 from harness.cli import main
 
 

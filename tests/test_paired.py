@@ -7,11 +7,11 @@ import uuid
 import pytest
 
 from harness import histogram
-from harness.bench import batches
-from harness.plan import make_config, planned_trials
-from harness.trial import TrialSpec, run_paired
+from harness.run.bench import batches
+from harness.run.plan import make_config, planned_trials
+from harness.run.trial import TrialSpec, run_paired
 
-from .helpers import TAG, fdbench, left_behind, tagged_env
+from tests.helpers import TAG, fdbench, left_behind, tagged_env
 
 
 def test_a_rounds_cost_trials_of_one_scenario_run_together():

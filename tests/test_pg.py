@@ -7,13 +7,13 @@ import psutil
 import pytest
 import sqlalchemy as sa
 
-from harness import db as dbmod
-from harness import pg, reaper
+from harness.infra import db as dbmod
+from harness.infra import pg, reaper
 from harness.errors import FdbenchError
 from harness.paths import APPS
-from harness.trial import db_cost
+from harness.run.trial import db_cost
 
-from .pgsupport import require_binaries
+from tests.pgsupport import require_binaries
 
 
 def test_cluster_runs_as_postgres_and_leaves_nothing(monkeypatch):
@@ -81,7 +81,7 @@ def test_recorded_django_conn_max_age_is_the_settings_value():
 
 def test_missing_postgres_fails_the_tests_unless_allowed(monkeypatch):
     """CI must not turn green by skipping every PostgreSQL test."""
-    from . import pgsupport
+    from tests import pgsupport
 
     monkeypatch.setattr(pg, "available", lambda: False)
     monkeypatch.delenv(pgsupport.ALLOW_NO_PG, raising=False)

@@ -9,8 +9,8 @@ import psutil
 
 from harness.paths import ROOT
 
-from .helpers import FDBENCH, fdbench, left_behind, tagged_env
-from .pgsupport import require_binaries
+from tests.helpers import FDBENCH, fdbench, left_behind, tagged_env
+from tests.pgsupport import require_binaries
 
 
 def our_postmasters(env):

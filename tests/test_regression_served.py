@@ -4,10 +4,10 @@ import textwrap
 
 import pytest
 
-from harness import serve
-from harness.bench import bench
+from harness.infra import serve
+from harness.run.bench import bench
 from harness.cli import main
-from harness.plan import make_config
+from harness.run.plan import make_config
 
 HEAVY = '''
     import hashlib

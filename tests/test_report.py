@@ -10,7 +10,7 @@ import pytest
 
 from harness.claims import CLAIMS
 from harness.paths import ROOT
-from harness.report import render
+from harness.report.html import render
 from tests.runfactory import trial, write_run
 from tests.staticfactory import STATIC
 
@@ -93,8 +93,8 @@ def test_instruction_tables_put_ratios_beside_the_load_test(tmp_path):
 
 
 def test_microbench_agreement_rule():
-    from harness.microbench import agreement, busy
-    from harness.stats import Estimate
+    from harness.measure.microbench import agreement, busy
+    from harness.analysis.stats import Estimate
 
     load = Estimate(0.80, 0.75, 0.85, 5)
     assert agreement(0.84, load) == "yes" and agreement(0.60, load) == "same direction"

@@ -4,9 +4,9 @@ from dataclasses import replace
 
 import pytest
 
-from harness import scaling
+from harness.run import sweep as scaling
 
-from .helpers import fdbench, left_behind, tagged_env
+from tests.helpers import fdbench, left_behind, tagged_env
 
 
 def config(server_cpus, load_cpus=(9,)):

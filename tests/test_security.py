@@ -2,8 +2,8 @@
 their gap (exercised in-process, since they are code a Flask user would add)."""
 import pytest
 
-from harness import db as dbmod
-from harness import security
+from harness.infra import db as dbmod
+from harness.measure import security
 
 
 @pytest.fixture(scope="module")

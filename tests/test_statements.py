@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import event
 from werkzeug.test import Client
 
-from harness.db import engine
+from harness.infra.db import engine
 from harness.paths import ROOT
 
-from .django_statements import draw_the_stored_number, store_sql
+from tests.django_statements import draw_the_stored_number, store_sql
 
 # path -> (SELECTs, UPDATEs) the rules ask for
 EXPECTED = {

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from harness import stats
-from harness.claims.evidence import Evidence, load_run
+from harness.analysis import stats
+from harness.analysis.evidence import Evidence, load_run
 from harness.errors import FdbenchError
 from tests.runfactory import trial, write_run
 

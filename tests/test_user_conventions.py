@@ -2,7 +2,8 @@
 rather than only in run.json, and a test suite that leaves the checkout as it found it."""
 import importlib.metadata
 
-from harness import degraded, paths
+from harness.report import degraded
+from harness import paths
 from tests.runfactory import trial, write_run
 
 

@@ -2,4 +2,4 @@
 from .registry import CLAIMS, VERDICTS, Claim, Verdict, claim  # noqa: F401
 from . import speed  # noqa: F401,E402  (speed claims: speed, modest, layers)
 from . import codebase  # noqa: F401,E402  (code size, footprint, layers, security, admin)
-from . import scaling  # noqa: F401,E402  (multiple databases, scalability)
+from . import databases as scaling  # noqa: F401,E402  (multiple databases, scalability)

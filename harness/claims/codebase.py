@@ -1,7 +1,7 @@
 """The article's non-speed claims, decided on the static measurements of a run
 (static/loc.json, footprint.json, layers.json, security.json, microbench.json). Every rule was
 written down before any number was looked at."""
-from .. import security
+from ..measure import security
 from .registry import Verdict, claim
 
 ENDPOINTS = ("/json", "/plaintext", "/db", "/queries?queries=20", "/fortunes", "/updates?queries=20")

@@ -2,7 +2,7 @@
 throughput depends on whether the load generator kept up). Every figure is a median over paired
 rounds (same run, same round) with a seeded bootstrap 95% CI; the rules below were fixed before
 any run was looked at."""
-from .. import stats
+from ..analysis import stats
 from .registry import Verdict, claim
 
 TRIVIAL = 0.10   # the faster framework saves < 10% of the slower one's cost per request

@@ -1,0 +1,117 @@
+"""matplotlib charts for the report, each returned as a base64 PNG so the page stays one
+self-contained file. Charts read the per-(run, case, target) summary; they compute nothing."""
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..analysis.stats import PERCENTILES, TARGETS  # noqa: E402
+
+COLORS = {"flask": "#1f77b4", "django": "#2ca02c", "django-stripped": "#98df8a",
+          "baseline": "#7f7f7f"}
+SIZE = (6.4, 3.2)
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _order(rows):
+    rank = {t: i for i, t in enumerate(TARGETS)}
+    return sorted(rows, key=lambda r: (rank.get(r["target"], 99), r["machine"]))
+
+
+def _bars(ax, rows, key, err=True):
+    """One bar per (target, machine) row with its CI as an error bar when it has one."""
+    x = np.arange(len(rows))
+    values = [_value(r[key]) for r in rows]
+    lows = [v - r[key].low if err and r[key] is not None and r[key].has_ci else 0
+            for v, r in zip(values, rows)]
+    highs = [r[key].high - v if err and r[key] is not None and r[key].has_ci else 0
+             for v, r in zip(values, rows)]
+    bars = ax.bar(x, values, color=[COLORS.get(r["target"], "#bbb") for r in rows],
+                  yerr=[lows, highs], capsize=3)
+    ax.set_xticks(x, [_tick(r, rows) for r in rows], rotation=20, ha="right", fontsize=8)
+    return bars
+
+
+def _value(est) -> float:
+    return est.value if est is not None else 0.0
+
+
+def _tick(row, rows) -> str:
+    machines = {r["machine"] for r in rows}
+    return row["target"] if len(machines) < 2 else f"{row['target']}\n{row['machine']}"
+
+
+def throughput(rows: list[dict], case: str) -> str:
+    """Capacity rps; generator-bound trials drawn hatched and labelled, never as capacity."""
+    rows = _order(rows)
+    fig, ax = plt.subplots(figsize=SIZE)
+    opened = all(r.get("open") for r in rows)
+    shown = [{**r, "rps": r["rps"] or r["rps_bound"] or (r["rps_achieved"] if opened else None)}
+             for r in rows]
+    bars = _bars(ax, shown, "rps")
+    for bar, r in zip(bars, rows):
+        if r["rps"] is None and r["rps_bound"] is not None:
+            bar.set_hatch("//")
+            bar.set_alpha(0.5)
+            ax.annotate("generator-bound", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                        ha="center", va="bottom", fontsize=7, color="#b00")
+    ax.set_ylabel("requests/s (median)")
+    what = "achieved rps at a fixed offered rate (not capacity)" if opened else "throughput"
+    ax.set_title(f"{case}: {what}", fontsize=10)
+    return _png(fig)
+
+
+def latency(rows: list[dict], case: str) -> str:
+    """Latency percentiles per target, log scale: the tail is the point."""
+    rows = _order(rows)
+    fig, ax = plt.subplots(figsize=SIZE)
+    width = 0.8 / max(len(rows), 1)
+    x = np.arange(len(PERCENTILES))
+    for i, r in enumerate(rows):
+        ys = [(r[p] or 0) / 1000 for p in PERCENTILES]
+        ax.bar(x + i * width, ys, width, label=_tick(r, rows).replace("\n", " "),
+               color=COLORS.get(r["target"], "#bbb"), edgecolor="white")
+    ax.set_xticks(x + width * (len(rows) - 1) / 2, PERCENTILES)
+    ax.set_yscale("log")
+    ax.set_ylabel("latency, ms (median of trials)")
+    ax.set_title(f"{case}: latency percentiles", fontsize=10)
+    ax.legend(fontsize=7)
+    return _png(fig)
+
+
+def cpu(rows: list[dict], case: str) -> str:
+    """Server CPU-µs per request with the bare-WSGI baseline drawn as the ceiling."""
+    rows = _order(rows)
+    fig, ax = plt.subplots(figsize=SIZE)
+    _bars(ax, rows, "cpu")
+    for r in rows:
+        if r["target"] == "baseline" and r["cpu"] is not None:
+            ax.axhline(r["cpu"].value, ls="--", color="#444", lw=1)
+            ax.annotate(f"baseline ceiling ({r['machine']})", (0, r["cpu"].value),
+                        xytext=(2, 2), textcoords="offset points", fontsize=7)
+    ax.set_ylabel("server CPU-µs / request")
+    ax.set_title(f"{case}: cost per request (lower is better)", fontsize=10)
+    return _png(fig)
+
+
+def ablation(rows: list[dict], case: str) -> str:
+    """Flask, Django without middleware, Django: how much of the gap the middleware is."""
+    rows = [r for r in _order(rows) if r["target"] in ("flask", "django-stripped", "django")]
+    fig, ax = plt.subplots(figsize=(SIZE[0], 2.4))
+    y = np.arange(len(rows))
+    ax.barh(y, [_value(r["cpu"]) for r in rows],
+            color=[COLORS[r["target"]] for r in rows])
+    ax.set_yticks(y, [_tick(r, rows).replace("\n", " ") for r in rows], fontsize=8)
+    ax.set_xlabel("server CPU-µs / request")
+    ax.set_title(f"{case}: Django with and without middleware vs Flask", fontsize=10)
+    return _png(fig)

@@ -1,0 +1,225 @@
+"""The HTML report: one self-contained index.html per run (or set of runs), claims table first.
+It only reads stored runs (no measuring), so `fdbench report` can re-render any run, and the
+same run always renders the same verdicts."""
+import json
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from rich.console import Console
+from rich.table import Table
+
+from scenarios.matrix import SCENARIOS
+
+from . import charts, sections as report_scaling, rows as static_rows
+from ..analysis import stats
+from .instruction_rows import instruction_rows
+from ..analysis.evidence import Evidence, judge
+from ..store import write_atomic
+
+TEMPLATES = Path(__file__).parent / "templates"
+RATIOS = (("flask", "django"), ("django-stripped", "django"), ("flask", "baseline"),
+          ("django", "baseline"), ("django-stripped", "baseline"))
+
+
+def render(run_dirs: list[Path], out: Path) -> Path:
+    """Write the page for the given runs to `out` if it names a .html file, else to
+    out/index.html; return its path."""
+    ev = Evidence.from_dirs(run_dirs)
+    html = page(ev)
+    path = Path(out) if str(out).endswith(".html") else Path(out) / "index.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, html)
+    return path
+
+
+def report_name(run_dirs) -> str:
+    """reports/<run-id>/ for one run; the run ids joined by '+' for several."""
+    return "+".join(Path(p).resolve().name for p in run_dirs)
+
+
+def page(ev: Evidence) -> str:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    return env.get_template("report.html").render(
+        claims=judge(ev), runs=[_run_info(r) for r in ev.runs], cases=_cases(ev),
+        ratios=_ratio_table(ev), multi=len(ev.runs) > 1, flagged=_flagged(ev),
+        static=_static(ev), instructions=_instructions(ev), ladder=_ladder(ev),
+        scaling=report_scaling.section(ev))
+
+
+def _cases(ev: Evidence) -> list[dict]:
+    out = []
+    for case in ev.cases:
+        rows = ev.summary[ev.summary["case"] == case].to_dict("records")
+        out.append({"name": case, "rows": [_row_text(r) for r in charts._order(rows)],
+                    "throughput": charts.throughput(rows, case),
+                    "latency": charts.latency(rows, case), "cpu": charts.cpu(rows, case),
+                    "ablation": charts.ablation(rows, case), "ablation_text": _ablation(ev, case),
+                    "bound": any(r["generator_bound"] for r in rows)})
+    return out
+
+
+def _ladder(ev: Evidence) -> dict:
+    """The load ladder's table: levels as columns, a row per (run, scenario, target), and the
+    Django/Flask ratio per level; empty for runs that did not alternate."""
+    table = stats.ladder(ev.trials)
+    if table.empty:
+        return {}
+    levels = list(dict.fromkeys(lv for costs in table["cost_us"] for lv in costs))
+    rows = []
+    for r in table.to_dict("records"):
+        ratio = {lv: stats.paired_ratio(ev.trials, f"{r['scenario']} @ {lv}", "django", "flask")
+                 for lv in levels} if r["target"] == "django" else {}
+        rows.append({**r, "costs": [_num(r["cost_us"].get(lv)) for lv in levels],
+                     "ratios": [ratio[lv].text("{:.2f}") if ratio.get(lv) else "" for lv in levels],
+                     "capacity": _num(r["capacity_rps"]), "marginal": _num(r["marginal_us"]),
+                     "idle": _num(r["idle_ms_per_s"], "{:,.1f}")})
+    return {"levels": levels, "rows": rows}
+
+
+def _num(value, fmt="{:,.0f}") -> str:
+    return "–" if value is None or value != value else fmt.format(value)
+
+
+def _row_text(r: dict) -> dict:
+    def est(e, fmt="{:,.0f}"):
+        return e.text(fmt) if e is not None else "–"
+
+    rps = est(r["rps"]) if r["rps"] is not None else (
+        f"not capacity: generator-bound ({est(r['rps_bound'])})" if r["rps_bound"] else "–")
+    return {"machine": r["machine"], "target": r["target"], "n": r["n"],
+            "excluded": r["n_excluded"], "rps": rps, "cpu": est(r["cpu"], "{:,.1f}"),
+            **{p: _ms(r[p]) for p in (*stats.PERCENTILES, "max")},
+            "rss": f"{r['rss']:.1f}" if r["rss"] is not None else "–",
+            "generator_bound": r["generator_bound"]}
+
+
+def _ms(us) -> str:
+    return f"{us / 1000:,.2f}" if us is not None else "–"
+
+
+def _ablation(ev: Evidence, case: str) -> list[str]:
+    """Per machine, Django - Flask and Django - stripped Django (the middleware's cost) in µs
+    from paired rounds: absolute µs are never pooled across runs."""
+    lines = []
+    for run in ev.runs:
+        label = f"{run.trials['machine'].iloc[0]}: " if len(ev.runs) > 1 and len(run.trials) else ""
+        for a, b, what in (("django", "flask", "Django − Flask"),
+                           ("django", "django-stripped", "Django − stripped Django (middleware)")):
+            est = stats.paired_stat(run.trials, case, a, b, lambda x, y: x - y)
+            if est is not None:
+                lines.append(f"{label}{what} {est.text('{:,.1f}', unit=' µs')}")
+    return lines or ["no paired Flask / Django / stripped Django trials"]
+
+
+def _ratio_table(ev: Evidence) -> dict:
+    """{case: {ratio name: {machine label: text}}}: every run's ratios side by side."""
+    table = {}
+    for case in ev.cases:
+        for a, b in RATIOS:
+            for run in ev.runs:
+                est = stats.paired_ratio(run.trials, case, a, b)
+                if est is not None:
+                    label = run.trials["machine"].iloc[0]
+                    table.setdefault(case, {}).setdefault(f"{a}/{b}", {})[label] = est.text("{:.2f}")
+    return table
+
+
+def _run_info(run) -> dict:
+    return {"id": run.run_id, "label": run.trials["machine"].iloc[0] if len(run.trials) else run.label,
+            "status": run.meta.get("status"), "profile": run.meta.get("profile"),
+            "machine": run.machine, "python": run.meta.get("python"),
+            "packages": run.meta.get("packages") or {}, "config": run.meta.get("config") or {},
+            "db": run.meta.get("db") or {}, "git": run.meta.get("git") or {},
+            "started": run.meta.get("started"), "ended": run.meta.get("ended"),
+            "warnings": run.warnings}
+
+
+def _flagged(ev: Evidence) -> list[dict]:
+    t = ev.trials
+    hit = t[(t["flags"].map(len) > 0) | (t["status"] != "ok") | ~t["usable"]]
+    cols = ["machine", "trial_id", "case", "target", "status", "errors", "reason"]
+    return [{**{c: r[c] for c in cols}, "flags": ", ".join(r["flags"]),
+             "excluded": not r["usable"]} for _, r in hit.iterrows()]
+
+
+# static/<name>.json -> (section id, heading, the tables drawn from it)
+SECTIONS = {
+    "loc": ("code-size", "Code size", lambda s, ev: static_rows.loc_rows(s["loc"])),
+    "admin": ("admin", "Admin for an MVP",
+              lambda s, ev: static_rows.admin_rows(s["loc"], s["footprint"], s.get("security"))),
+    "footprint": ("footprint", "Footprint: dependencies and start-up",
+                  lambda s, ev: static_rows.footprint_rows(s["footprint"])),
+    "layers": ("layers", "Layers", lambda s, ev: static_rows.layers_rows(s["layers"])),
+    "security": ("security", "Security out of the box", lambda s, ev: static_rows.security_rows(s["security"])),
+    "databases": ("databases", "Databases", lambda s, ev: static_rows.databases_rows(s["databases"])),
+    "microbench": ("microbench", "In-process micro-benchmarks", lambda s, ev: static_rows.microbench_rows(
+        s["microbench"], _load_ratios(ev),
+        ev.per_endpoint(("flask", "django"), lambda f, d: f / d))),
+}
+NEEDS = {"admin": ("loc", "footprint")}  # a section drawn from other files
+
+
+def _static(ev: Evidence) -> list[dict]:
+    """Tables for every static measurement fdbench knows; raw JSON for any other file."""
+    static, out = ev.static, []
+    for name, (sid, heading, build) in SECTIONS.items():
+        if all(n in static for n in NEEDS.get(name, (name,))):
+            out.append({"id": sid, "heading": heading, "tables": build(static, ev)})
+    out += [{"id": f"static-{name}", "heading": name, "raw": json.dumps(value, indent=2, sort_keys=True)}
+            for name, value in static.items() if name not in SECTIONS]
+    return out
+
+
+def _cost_paths(ev: Evidence):
+    """(cost case, request path) for each scenario fdbench knows the path of."""
+    for case in ev.cost_cases:
+        scenario = ev.trials.loc[ev.trials["case"] == case, "scenario"].iloc[0]
+        if scenario in SCENARIOS:
+            yield case, SCENARIOS[scenario]
+
+
+def _load_ratios(ev: Evidence, num="flask", den="django") -> dict:
+    """{path: num/den paired CPU-µs ratio} of each scenario's cost case, first run that has it."""
+    out = {}
+    for case, path in _cost_paths(ev):
+        ests = (stats.paired_ratio(r.trials, case, num, den) for r in ev.runs if len(r.trials))
+        est = next((e for e in ests if e is not None), None)
+        if est is not None:
+            out.setdefault(path, est)
+    return out
+
+
+def _kernel_shares(ev: Evidence) -> dict:
+    """{path: {target: kernel share of the server's CPU time}}, every usable trial of the path
+    pooled: system time comes in 10 ms ticks, so one trial's few dozen ticks are too coarse."""
+    t = ev.trials[ev.trials["usable"]].dropna(subset=["server_sys_s", "server_cpu_s"])
+    t = t[t["scenario"].isin(SCENARIOS)]
+    columns = ["server_sys_s", "server_cpu_s"]
+    sums = t.groupby([t["scenario"].map(SCENARIOS), "target"])[columns].sum()
+    out = {}
+    for (path, target), row in sums.iterrows():
+        if row["server_cpu_s"] > 0:
+            out.setdefault(path, {})[target] = row["server_sys_s"] / row["server_cpu_s"]
+    return out
+
+
+def _instructions(ev: Evidence) -> list:
+    if ev.instructions.empty:
+        return []
+    return instruction_rows(ev.instructions, _load_ratios(ev, "django", "flask"),
+                            _kernel_shares(ev))
+
+
+def claims_table(ev: Evidence) -> Table:
+    """The claims table for the terminal."""
+    table = Table(title="fdbench: the article's claims", show_lines=True)
+    for col in ("claim", "quote", "verdict", "numbers"):
+        table.add_column(col, overflow="fold")
+    for item in judge(ev):
+        table.add_row(item["claim"].key, item["claim"].quote, item["verdict"].verdict,
+                      item["verdict"].summary)
+    return table
+
+
+def print_claims(run_dir: Path, console: Console | None = None) -> None:
+    (console or Console()).print(claims_table(Evidence.from_dirs([run_dir])))

@@ -1,0 +1,236 @@
+"""The rows of the static-measurement tables (code size, footprint, layers, security, admin,
+databases, micro-benchmarks), built once from the stored JSON and drawn twice: by rich in the
+terminal (static_tables.py) and by Jinja in the HTML report (report.py), so the two never
+disagree."""
+from dataclasses import dataclass
+
+from ..measure import microbench, security
+
+KINDS = ("python", "templates", "config", "migrations")
+FEATURES = ("json", "plaintext", "db", "queries", "fortunes", "updates", "form", "admin", "shared")
+NAMES = {"flask": "Flask", "django": "Django", "baseline": "baseline", "django-stripped": "Django, stripped"}
+# What each admin's login is; the probe only sees whether it asks for one.
+ADMIN_LOGIN = {"django": "user accounts in the DB, a login form, sessions, per-model permissions",
+               "flask": "HTTP Basic, one account from the config (Flask-Admin has no login of its own)"}
+
+
+@dataclass
+class Rows:
+    """One table: a title, a header, rows of text; `numeric` columns align right, `bold` rows
+    are totals."""
+    title: str
+    header: list
+    rows: list
+    numeric: tuple = ()
+    bold: tuple = ()
+    note: str = ""
+
+
+def _name(key):
+    return NAMES.get(key, key)
+
+
+def _ratio(num, den, fmt="{:.2f}"):
+    return fmt.format(num / den) if num and den else "–"
+
+
+# --- code size ------------------------------------------------------------------------------
+
+def loc_rows(loc) -> list[Rows]:
+    return [_loc_kinds(loc["apps"]), _loc_features(loc["apps"]), _loc_ratio(loc)]
+
+
+def _loc_kinds(apps) -> Rows:
+    header = ["kind"] + [f"{_name(a)} written / generated" for a in apps]
+    rows = [[kind] + [_pair(apps[a]["by_kind"].get(kind)) for a in apps] for kind in KINDS]
+    rows.append(["total"] + [_pair(apps[a]["totals"]) for a in apps])
+    rows.append(["variant-only (not counted)"] + [str(apps[a]["totals"]["variant"]) for a in apps])
+    return Rows("Source lines by kind", header, rows, numeric=tuple(range(1, len(header))), bold=(len(KINDS),))
+
+
+def _pair(counts):
+    return f"{counts['written']} / {counts['generated']}" if counts else "0 / 0"
+
+
+def _loc_features(apps) -> Rows:
+    seen = {f for a in apps.values() for f in a["by_feature"]}
+    features = [f for f in FEATURES if f in seen] + sorted(seen - set(FEATURES))
+    header = ["feature"] + [_name(a) for a in apps] + ["Django / Flask"]
+    rows = [[f] + [str(apps[a]["by_feature"].get(f, 0)) for a in apps]
+            + [_ratio(apps.get("django", {}).get("by_feature", {}).get(f),
+                      apps.get("flask", {}).get("by_feature", {}).get(f))] for f in features]
+    return Rows("Written source lines by feature", header, rows, numeric=tuple(range(1, len(header))))
+
+
+def _loc_ratio(loc) -> Rows:
+    d, f, r = loc["apps"]["django"]["totals"], loc["apps"]["flask"]["totals"], loc["ratio"]
+    article = f"{r['article']:.2f}"
+    rows = [["written, all features", str(d["written"]), str(f["written"]), f"{r['written']:.2f}", article],
+            ["written, six endpoints only", str(d["endpoints_written"]), str(f["endpoints_written"]),
+             f"{r['endpoints_written']:.2f}", article],
+            ["written + generated", str(d["written"] + d["generated"]), str(f["written"] + f["generated"]),
+             f"{r['written_plus_generated']:.2f}", article]]
+    return Rows("Django / Flask lines against the article's 24k / 10k",
+                ["lines counted", "Django", "Flask", "Django / Flask", "article"], rows,
+                numeric=(1, 2, 3, 4), bold=(0,), note=loc.get("method", ""))
+
+
+# --- footprint ------------------------------------------------------------------------------
+
+def footprint_rows(fp) -> list[Rows]:
+    return [_stacks(fp["stacks"]), _startup(fp["apps"])]
+
+
+def _stacks(stacks) -> Rows:
+    rows = [[name, str(s["dependency_count"]), ", ".join(s["dependencies"]) or "none",
+             f"{s['installed_mb']:.1f}", f"{s['py_lines']:,}"] for name, s in stacks.items()]
+    return Rows("Installed dependencies (transitive)",
+                ["stack", "dependencies", "names", "installed MB", "Python lines"], rows, numeric=(1, 3, 4))
+
+
+def _startup(apps) -> Rows:
+    rows = []
+    for name, a in apps.items():
+        top = ", ".join(f"{k} {v:.0f}" for k, v in list(a["import"]["by_package_ms"].items())[:4])
+        rows.append([_name(name), f"{a['import']['total_ms']:.0f}", top, f"{a['cold_start_s']:.2f}",
+                     f"{a['idle_worker_rss_mb']:.1f}"])
+    return Rows("Start-up", ["app", "import ms (median)", "slowest imports ms", "cold start to first "
+                             "response s", "idle worker RSS MB"], rows, numeric=(1, 3, 4))
+
+
+# --- layers ---------------------------------------------------------------------------------
+
+def layers_rows(layers) -> list[Rows]:
+    return [_calls(layers["targets"]), _middleware(layers["targets"])]
+
+
+def _calls(targets) -> Rows:
+    paths = list(dict.fromkeys(p for t in targets.values() for p in t["paths"]))
+    header = ["endpoint"] + [f"{_name(t)} calls / depth" for t in targets] + ["Django / Flask calls"]
+    rows = []
+    for path in paths:
+        cells = [targets[t]["paths"].get(path, {}) for t in targets]
+        calls = {t: targets.get(t, {}).get("paths", {}).get(path, {}).get("python_calls")
+                 for t in ("flask", "django")}
+        rows.append([path] + [f"{c.get('python_calls', '–')} / {c.get('view_depth', '–')}" for c in cells]
+                    + [_ratio(calls["django"], calls["flask"])])
+    return Rows("Python function calls per request / stack depth at the view", header, rows,
+                numeric=tuple(range(1, len(header))))
+
+
+def _middleware(targets) -> Rows:
+    rows = [[_name(t), str(v["middleware"]["count"]),
+             ", ".join(n.rsplit(".", 1)[-1] for n in v["middleware"]["names"]) or "–"]
+            for t, v in targets.items()]
+    return Rows("Middleware", ["target", "count", "names"], rows, numeric=(1,))
+
+
+# --- security -------------------------------------------------------------------------------
+
+def security_rows(sec) -> list[Rows]:
+    probes = sec["probes"]
+    apps = [a for a in ("flask", "django") if any(a in p for p in probes.values())]
+    header = ["probe"] + [f"{_name(a)} by default" for a in apps] + [f"closing {_name(a)}'s gap" for a in apps]
+    rows = [[probe] + [_default(by_app.get(a)) for a in apps] + [_fix(by_app.get(a)) for a in apps]
+            for probe, by_app in probes.items()]
+    rows.append(["all gaps"] + [f"{len(security.gaps(probes, a))} open" for a in apps]
+                + [_total(security.closing_cost(probes, a)) for a in apps])
+    note = (sec.get("settings", "") + "; admin_login probes each admin as the app builds it (the Flask "
+            "app adds its own HTTP Basic login: see the admin table)")
+    return [Rows("What each framework gives by default, and what closing each gap takes", header, rows,
+                 bold=(len(rows) - 1,), note=note)]
+
+
+def _default(result):
+    if result is None:
+        return "not probed"
+    return f"{'yes' if result['protected'] else 'no'}: {result['observed'] or 'absent'}"
+
+
+def _fix(result):
+    if result is None or result["protected"]:
+        return "–"
+    fix = result.get("remedy")
+    if not fix or fix["lines"] is None:
+        return "not costed"
+    return _cost(fix["lines"], fix["packages"])
+
+
+def _cost(lines, packages):
+    added = f"+ {', '.join(packages)}" if packages else "no package"
+    return f"{lines} line{'s' if lines != 1 else ''}, {added}"
+
+
+def _total(cost):
+    text = _cost(cost["lines"], cost["packages"])
+    return text + (f", plus unwritten code for {', '.join(cost['unwritten'])}" if cost["unwritten"] else "")
+
+
+# --- admin ----------------------------------------------------------------------------------
+
+def admin_rows(loc, fp, sec) -> list[Rows]:
+    """Lines and packages of each CRUD admin, and whether it asks for a login."""
+    s = fp["stacks"]
+    flask_added = set(s["flask app"]["versions"]) - set(s["flask app (no admin)"]["versions"])
+    added = {"django": [], "flask": sorted(flask_added)}
+    login = (sec or {}).get("probes", {}).get("admin_login", {})
+    rows = []
+    for app, admin in (("django", "django.contrib.admin"), ("flask", "Flask-Admin")):
+        probe = login.get(app)
+        rows.append([_name(app), admin, str(loc["apps"][app]["by_feature"].get("admin", 0)),
+                     ", ".join(added[app]) or "none (migrate + createsuperuser)",
+                     probe["observed"].split("-> ")[-1] if probe else "not probed",
+                     ADMIN_LOGIN[app] if probe and probe["protected"] else "none: it lets everyone in"])
+    return [Rows("CRUD admin for Fortune", ["framework", "admin", "written lines", "packages added",
+                                            "anonymous GET of the list", "login"], rows, numeric=(2,))]
+
+
+# --- databases ------------------------------------------------------------------------------
+
+def databases_rows(dbs) -> list[Rows]:
+    rows = []
+    for app, found in dbs["apps"].items():
+        for engine in dbs["engines"]:
+            failed = found["failed"].get(engine, [])
+            rows.append([_name(app), f"{engine} {dbs['versions'].get(engine, '')}".strip(),
+                         f"{len(found['checks']) - len(failed)}/{len(found['checks'])}",
+                         ", ".join(failed) or "–", ", ".join(found["differ"]) or "–"])
+    rows += [["–", engine, "not run", why, "–"] for engine, why in dbs.get("unavailable", {}).items()]
+    return [Rows("The same app on each database", ["app", "database", "checks passed", "failed",
+                                                   "answers that differ between databases"], rows)]
+
+
+# --- micro-benchmarks -----------------------------------------------------------------------
+
+def microbench_rows(micro, load=None, instructions=None) -> list[Rows]:
+    """In-process µs per call beside the load test's paired CPU-µs ratio and the callgrind
+    instruction ratio (Flask / Django, each keyed by request path)."""
+    load, instructions = load or {}, instructions or {}
+    med = micro.get("us_per_call") or micro["median_us"]  # median_us: summaries from before 2026-11-25 15:00
+    rows = []
+    for endpoint, ratio in micro["ratios"].items():
+        path = microbench.path_of(micro, endpoint)
+        est = load.get(path)
+        rows.append([path] + [_us(med.get(t, {}).get(endpoint)) for t in ("flask", "django", "baseline")]
+                    + [f"{ratio:.2f}", est.text("{:.2f}") if est else "–",
+                       f"{instructions[path]:.2f}" if path in instructions else "–",
+                       microbench.agreement(ratio, est)])
+    header = ["endpoint", "Flask µs", "Django µs", "baseline µs", "Flask / Django in-process",
+              "Flask / Django load test CPU-µs (95% CI)", "Flask / Django instructions", "agree?"]
+    return [Rows("In-process micro-benchmark against the load test", header, rows,
+                 numeric=(1, 2, 3, 4, 6), note=_micro_note(micro))]
+
+
+def _us(value):
+    return f"{value:,.0f}" if value is not None else "–"
+
+
+def _micro_note(micro):
+    note = (f"pytest-benchmark {micro.get('statistic', 'median')} of at least {micro.get('min_rounds') or '?'} "
+            f"calls ({micro.get('timer') or 'wall-clock timer'}) on {micro.get('machine')} at "
+            f"{micro.get('datetime')}. "
+            f"Agree: the in-process ratio is inside the load test's CI or within "
+            f"{microbench.AGREE:.0%} of it; 'same direction': both say the same framework is cheaper.")
+    if microbench.busy(micro):
+        note += f" The machine was busy (load average up to {micro['max_loadavg']:.1f}): timings wobble."
+    return note

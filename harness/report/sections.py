@@ -1,0 +1,129 @@
+"""Report sections for issue 7, kept out of report.py so each can change alone: the scaling
+sweep (throughput vs workers, efficiency, latency vs offered load, skipped points and why) and
+the per-database cost table (SQLite vs PostgreSQL side by side, DB server CPU apart).
+Reads stored runs only; returns HTML for report.html to embed."""
+import statistics
+
+from jinja2 import Environment
+from markupsafe import Markup
+
+from . import charts
+from ..run import sweep as scaling
+from .. import store
+
+TEMPLATE = """
+{% if dbs %}
+<h2 id="databases">Cost by database (CPU-µs per request, median of trials)</h2>
+<p>gunicorn = the app's processes; DB = the PostgreSQL server's processes when fdbench ran
+it (SQLite runs inside the app, so its cost is all in the gunicorn column).</p>
+<table><thead><tr><th>scenario</th><th>target</th>{% for e in engines %}<th>{{ e }}: gunicorn</th><th>{{ e }}: DB</th><th>{{ e }}: total</th>{% endfor %}</tr></thead><tbody>
+{% for (case, target), by_engine in dbs.items() %}<tr><td>{{ case }}</td><td>{{ target }}</td>
+{% for e in engines %}{% set c = by_engine.get(e, {}) %}<td class="num">{{ c.get('cpu', '–') }}</td><td class="num">{{ c.get('db', '–') }}</td><td class="num">{{ c.get('total', '–') }}</td>{% endfor %}</tr>
+{% endfor %}</tbody></table>
+{% endif %}
+{% for s in sweeps %}
+<h2 id="scaling-{{ s.run_id }}">Scaling ({{ s.run_id }})</h2>
+<p>Server CPUs {{ s.server_cpus }}; load generator CPUs {{ s.load_cpus }}.</p>
+{% for p in s.skipped %}<p class="warn">Skipped {{ p.workers }} workers ({{ p.worker_class }}): {{ p.reason }}.</p>{% endfor %}
+<table><thead><tr><th>scenario</th><th>target</th><th>class</th><th>workers</th><th>rps (median)</th><th>efficiency</th></tr></thead><tbody>
+{% for r in s.rows %}<tr><td>{{ r.scenario }}</td><td>{{ r.target }}</td><td>{{ r.worker_class }}</td><td class="num">{{ r.workers }}</td><td class="num">{{ r.rps }}</td><td class="num">{{ r.efficiency }}</td></tr>{% endfor %}
+</tbody></table>
+{% if not s.has_efficiency %}<p class="warn">No scaling efficiency here: it needs at least two workers on two server cores.</p>{% endif %}
+<img alt="throughput vs workers" src="data:image/png;base64,{{ s.throughput_chart }}">
+{% if s.latency_chart %}<img alt="latency vs offered load" src="data:image/png;base64,{{ s.latency_chart }}">{% endif %}
+{% endfor %}
+"""
+
+
+def section(ev) -> Markup:
+    runs = [(r, store.Run(r.path, r.meta).trials()) for r in ev.runs]
+    sweeps = [_sweep(r, trials) for r, trials in runs if r.meta.get("scaling")]
+    dbs, engines = _by_database([(r, t) for r, t in runs if not r.meta.get("scaling")])
+    html = Environment(autoescape=True).from_string(TEMPLATE).render(
+        sweeps=sweeps, dbs=dbs if len(engines) > 1 or _has_db_cpu(runs) else {}, engines=engines)
+    return Markup(html)
+
+
+def _has_db_cpu(runs):
+    return any(t.get("db_cpu_us_per_request") is not None for _, trials in runs for t in trials)
+
+
+def _fmt(values):
+    values = [v for v in values if v is not None]
+    return f"{statistics.median(values):,.0f}" if values else "–"
+
+
+def _by_database(runs):
+    """(case, target) → engine → median gunicorn, DB and total CPU-µs per request."""
+    cells, engines = {}, []
+    for run, trials in runs:
+        engine = (run.meta.get("db") or {}).get("engine", "?")
+        if engine not in engines:
+            engines.append(engine)
+        for t in trials:
+            if t.get("status") != "ok" or t.get("errors"):
+                continue
+            case = t["scenario"] + (f" (open {t['rate']:g}/s)" if t["mode"] == "open" else "")
+            cell = cells.setdefault((case, t["target"]), {}).setdefault(engine, {"cpu": [], "db": [], "total": []})
+            cell["cpu"].append(t.get("cpu_us_per_request"))
+            cell["db"].append(t.get("db_cpu_us_per_request"))
+            cell["total"].append(t.get("total_cpu_us_per_request"))
+    out = {k: {e: {m: _fmt(v) for m, v in c.items()} for e, c in by.items()}
+           for k, by in sorted(cells.items())}
+    return out, engines
+
+
+def _sweep(run, trials):
+    table = scaling.throughput_table(trials)
+    eff = scaling.efficiency(trials)
+    rows = [{"scenario": b, "target": t, "worker_class": c, "workers": w, "rps": f"{rps:,.0f}",
+             "efficiency": f"{eff[(b, t, c, w)]:.2f}" if (b, t, c, w) in eff else "–"}
+            for (b, t, c, w), rps in sorted(table.items())]
+    config = run.meta["scaling"].get("config", {})
+    return {"run_id": run.run_id, "skipped": run.meta["scaling"].get("skipped", []),
+            "server_cpus": config.get("server_cpus"), "load_cpus": config.get("load_cpus"),
+            "rows": rows, "has_efficiency": bool(eff),
+            "throughput_chart": _throughput_chart(table), "latency_chart": _latency_chart(trials)}
+
+
+def _throughput_chart(table):
+    fig, ax = charts.plt.subplots(figsize=charts.SIZE)
+    lines = {}
+    for (base, target, worker_class, workers), rps in sorted(table.items()):
+        lines.setdefault((base, target, worker_class), []).append((workers, rps))
+    for (base, target, worker_class), pts in lines.items():
+        xs, ys = zip(*pts)
+        ax.plot(xs, ys, marker="o", color=charts.COLORS.get(target),
+                linestyle="-" if worker_class == "sync" else "--",
+                label=f"{target} {worker_class} ({base})")
+    ax.set_xlabel("gunicorn workers")
+    ax.set_ylabel("requests/s (closed loop)")
+    ax.set_xticks(sorted({w for (_, _, _, w) in table}) or [1])
+    ax.legend(fontsize=7)
+    return charts._png(fig)
+
+
+def _latency_chart(trials):
+    """p50 and p99 against offered load, as a share of each app's own capacity."""
+    caps = scaling.capacity(trials)
+    pts = {}
+    for t in trials:
+        share = scaling.fraction_of(t, caps)
+        if share is None or t["status"] != "ok" or not t.get("latency_us"):
+            continue
+        pts.setdefault((t["scenario"], t["target"]), []).append(
+            (share, t["latency_us"]["p50"] / 1000, t["latency_us"]["p99"] / 1000))
+    if not pts:
+        return None
+    fig, ax = charts.plt.subplots(figsize=charts.SIZE)
+    for (scenario, target), values in sorted(pts.items()):
+        values.sort()
+        xs = [100 * v[0] for v in values]
+        color = charts.COLORS.get(target)
+        ax.plot(xs, [v[1] for v in values], marker="o", color=color, label=f"{target} p50 ({scenario})")
+        ax.plot(xs, [v[2] for v in values], marker="^", color=color, linestyle=":", label=f"{target} p99")
+    ax.set_xlabel("offered load, % of the app's measured capacity (open loop)")
+    ax.set_ylabel("latency, ms")
+    ax.set_yscale("log")
+    ax.legend(fontsize=7)
+    return charts._png(fig)

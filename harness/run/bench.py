@@ -1,0 +1,185 @@
+"""`fdbench bench`: run the planned trials with a progress bar, storing each one as it
+finishes, so that Ctrl-C (or a crash) leaves a `partial` run that `--resume` can complete."""
+import itertools
+import json
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ..infra import db as dbmod
+from ..infra import fingerprint, reaper
+from scenarios.matrix import PROFILES
+
+from ..paths import VAR
+from .plan import open_loop_trials, planned_trials, stored_config
+from ..store import Run
+from .generator import Generators
+from .external import probe, run_target_trial
+from .alternate import run_scenario
+from .trial import run_paired, run_trial
+
+console = Console(stderr=True)
+CALIBRATION = VAR / "calibration.json"
+
+
+def ceiling_rps():
+    """The generator's own ceiling from `fdbench calibrate`, if it was run on this machine."""
+    try:
+        data = json.loads(CALIBRATION.read_text())
+    except (OSError, ValueError):
+        return None
+    same_machine = data.get("machine", {}).get("host") == fingerprint.machine()["host"]
+    return data.get("ceiling_rps") if same_machine else None
+
+
+def run_meta(cfg, db_url, throwaway=False):
+    env = fingerprint.collect()
+    if cfg.target_url:  # the served app's database is its own; bench never sees it
+        db = {"served_by": cfg.target_url, "note": "the app's own database, not seen by bench"}
+    else:
+        db = dbmod.describe(db_url) | {"throwaway_cluster": throwaway,
+                                       "cpus": list(cfg.server_cpus) if throwaway else None}
+    return {"profile": cfg.profile, "config": asdict(cfg) | {"db_url": db_url}, "db": db, **env}
+
+
+def batches(specs, cfg):
+    """Specs that run as one trial: alternating, a scenario's slices; with pairing, a round's
+    cost trials of one scenario (same rate); every other spec alone."""
+    def key(spec):
+        if cfg.alternate:
+            return (spec.scenario,)
+        if cfg.paired and spec.mode == "open":
+            return (spec.round, spec.scenario, spec.rate)
+        return (spec.trial_id,)
+    return [list(group) for _, group in itertools.groupby(specs, key)]
+
+
+def run_alternating(run, batch, db_url, cfg, ceiling, progress, task, db_pids):
+    """A scenario's slices, each stored as it ends. A scenario cut short runs again whole on
+    resume (its rates come from capacities measured in the same sitting), so its earlier slices
+    are dropped first."""
+    run.drop_trials({spec.trial_id for spec in batch})
+    progress.update(task, description=f"{batch[0].scenario:<11} alternating")
+    for record, hist in run_scenario(batch, db_url, cfg.server_cpus, cfg.load_cpus, ceiling,
+                                     cfg.warmup_s, db_pids):
+        reaper.check()  # a slice cut short by Ctrl-C is not stored
+        run.add_trial(record, hist)
+        if record["status"] != "ok":
+            console.print(f"[red]trial {record['trial_id']} failed:[/] {record['reason']}")
+        progress.update(task, description=f"{record['scenario']:<11} {record['level']:<10} "
+                                          f"{record['target']:<16} cycle {record['round'] + 1}")
+        progress.advance(task)
+
+
+def run_specs(run, specs, db_url, cfg, ceiling, progress, task, db_pids=()):
+    done = {t["trial_id"] for t in run.trials() if t.get("status") == "ok"}
+    for batch in batches(specs, cfg):
+        todo = [spec for spec in batch if spec.trial_id not in done]
+        progress.advance(task, len(batch) - len(todo))
+        if not todo:
+            continue
+        if cfg.alternate:
+            progress.advance(task, -(len(batch) - len(todo)))
+            run_alternating(run, batch, db_url, cfg, ceiling, progress, task, db_pids)
+            continue
+        names = todo[0].target if len(todo) == 1 else "+".join(s.target for s in todo)
+        progress.update(task, description=f"{todo[0].scenario:<11} {names:<16} round {todo[0].round + 1}")
+        reaper.check()
+        if len(todo) > 1:
+            results = run_paired(todo, db_url, cfg.server_cpus, cfg.load_cpus, ceiling)
+        else:
+            results = [one_trial(todo[0], db_url, cfg, ceiling, db_pids)]
+        reaper.check()  # a trial cut short by Ctrl-C is not stored
+        for record, hist in results:
+            run.add_trial(record, hist)
+            if record["status"] != "ok":
+                console.print(f"[red]trial {record['trial_id']} failed:[/] {record['reason']}")
+        progress.advance(task, len(todo))
+
+
+def one_trial(spec, db_url, cfg, ceiling, db_pids):
+    """A trial on a fresh gunicorn of ours, or against --target; one or several generators."""
+    generators = Generators(cfg.generator_processes, cfg.locust_workers, cfg.master_port)
+    if cfg.target_url:
+        return run_target_trial(spec, cfg.target_url, cfg.load_cpus, ceiling, generators)
+    return run_trial(spec, db_url, cfg.server_cpus, cfg.load_cpus, ceiling, db_pids, generators)
+
+
+def capacity(run):
+    """Median closed-loop rps per (scenario, target), the base of open-loop rates."""
+    import statistics
+
+    rates = {}
+    for t in run.trials():
+        if t["mode"] == "closed" and t["status"] == "ok":
+            rates.setdefault((t["scenario"], t["target"]), []).append(t["rps"])
+    return {k: statistics.median(v) for k, v in rates.items()}
+
+
+def bench(cfg, db_url, out_dir, resume=None, db_pids=()):
+    """Run the whole matrix into a run folder; returns the Run (complete or partial).
+    db_pids: the throwaway PostgreSQL's postmaster, whose CPU each trial records apart."""
+    if cfg.target_url:
+        probe(cfg.target_url)
+    else:
+        dbmod.ensure(db_url)
+    if db_pids and cfg.paired:  # one DB server for all: its CPU could not be split per app
+        # (alternating slices can: one app at a time sends it queries)
+        cfg = replace(cfg, paired=False)
+    run = Run.reopen(resume) if resume else Run.create(out_dir, run_meta(cfg, db_url, bool(db_pids)))
+    if resume:
+        cfg = stored_config(run.meta.get("config"))  # the run's own matrix
+    run.trials(warn=lambda msg: console.print(f"[yellow]{msg}: that trial runs again[/]"))
+    closed = planned_trials(cfg)
+    total = len(closed) * (2 if cfg.open_loop_fraction else 1)
+    ceiling = ceiling_rps()
+    status = "partial"
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=console) as progress:
+            task = progress.add_task("starting", total=total)
+            run_specs(run, closed, db_url, cfg, ceiling, progress, task, db_pids)
+            if cfg.open_loop_fraction:
+                opened = open_loop_trials(cfg, closed, capacity(run))
+                progress.update(task, total=len(closed) + len(opened))
+                run_specs(run, opened, db_url, cfg, ceiling, progress, task, db_pids)
+        status = "complete"
+    finally:
+        run.finish(status)
+    return run
+
+
+def after_trials(run, db_url, static=None, instructions=None, report=True):
+    """The measurements that need no load, then the report. Returns the report's path.
+    `static`/`instructions` None: as the run's profile says (the quick profile skips both).
+    `report`: where to write it (True: reports/<run-id>/), or False for no report."""
+    profile = PROFILES[run.meta["profile"]]
+    if static is None and not profile.static:
+        console.print(f"{run.meta['profile']} profile: no code size, footprint or security "
+                      "measurements (--static adds them)")
+    elif static is not False:
+        from ..measure import collect as static_measures
+
+        console.print("measuring code size, footprint, layers and security ...")
+        static_measures.collect(run.path, db_url)
+    if instructions is None and not profile.instructions:
+        console.print(f"{run.meta['profile']} profile: no instruction counts (--instructions "
+                      "adds them)")
+    elif instructions is not False:
+        from ..measure import instructions as instr
+
+        console.print("counting instructions per request under callgrind ...")
+        try:
+            # always all six endpoints, whatever the run's scenarios: the list is part of what
+            # the driver loads, and a shorter one moved some counts by 0.8% (see `measure`)
+            instr.write(run.path, instr.measure(run.meta["config"]["targets"], db_url=db_url))
+        except instr.ValgrindMissing as exc:
+            console.print(f"[yellow]{exc}[/]")
+    if report:
+        from ..paths import REPORTS
+        from ..report.html import render
+
+        return render([run.path], REPORTS / run.path.name if report is True else report)
+    return None

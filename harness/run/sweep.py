@@ -1,0 +1,191 @@
+"""`fdbench scaling`: how each app's throughput grows with gunicorn workers (1, 2, 4) and
+worker class (sync, gthread), and how its latency grows with offered load (open loop at
+25/50/75/90% of its measured capacity).
+
+A point that needs more cores than the server gets is skipped, with the reason stored in
+run.json, never run oversubscribed: a second worker on the same core measures time-slicing,
+not scaling. Each sweep point is its own scenario name (`db@2w-gthread`), so the stats never
+pool trials of different server configurations; Flask and Django are paired per point."""
+import statistics
+from dataclasses import asdict, dataclass
+
+from scenarios.matrix import SCENARIOS, TARGETS
+
+from ..errors import FdbenchError
+from .plan import RunShape, check_numbers, choose, rotate, split_cpus
+from .trial import TrialSpec
+
+WORKERS = (1, 2, 4)
+WORKER_CLASSES = ("sync", "gthread")
+LOAD_FRACTIONS = (0.25, 0.5, 0.75, 0.9)
+
+
+@dataclass(frozen=True)
+class ScalingConfig(RunShape):
+    workers: tuple = WORKERS
+    worker_classes: tuple = WORKER_CLASSES
+    fractions: tuple = LOAD_FRACTIONS
+
+
+def make_config(targets=None, scenarios=None, repeat=None, warmup=None, duration=None, users=None):
+    check_numbers(repeat, warmup, duration, users)
+    server_cpus, load_cpus = split_cpus()
+    return ScalingConfig(
+        profile="scaling",
+        targets=choose("app", targets or ("flask", "django"), TARGETS),
+        scenarios=choose("scenario", scenarios or ("db",), SCENARIOS),
+        rounds=repeat or 2,
+        warmup_s=1.0 if warmup is None else warmup,
+        duration_s=duration or 3.0,
+        users=users or 16,
+        server_cpus=server_cpus,
+        load_cpus=load_cpus,
+    )
+
+
+def point_name(workers, worker_class):
+    return f"{workers}w-{worker_class}"
+
+
+def points(cfg):
+    """(feasible points, skipped points with the reason) of the worker sweep."""
+    cores = len(cfg.server_cpus)
+    feasible, skipped = [], []
+    for workers in cfg.workers:
+        for worker_class in cfg.worker_classes:
+            point = {"workers": workers, "worker_class": worker_class}
+            if workers > cores:
+                skipped.append(point | {"reason": (
+                    f"needs {workers} server cores; the server gets {cores} of this machine's "
+                    f"{cores + len(cfg.load_cpus)} (the load generator has the rest)")})
+            else:
+                feasible.append(point)
+    return feasible, skipped
+
+
+def load_point(feasible):
+    """Where latency vs offered load is measured: every server core busy, sync workers."""
+    sync = [p for p in feasible if p["worker_class"] == "sync"] or feasible
+    return max(sync, key=lambda p: p["workers"])
+
+
+def _spec(cfg, trial_id, order, rnd, scenario, target, point, mode="closed", rate=None):
+    app, variant = TARGETS[target]
+    return TrialSpec(
+        trial_id=trial_id, round=rnd, order=order, target=target, app=app, variant=variant,
+        scenario=f"{scenario}@{point_name(**point)}", path=SCENARIOS[scenario], mode=mode,
+        users=cfg.users, rate=rate, warmup_s=cfg.warmup_s, duration_s=cfg.duration_s,
+        workers=point["workers"], worker_class=point["worker_class"])
+
+
+def closed_trials(cfg, feasible):
+    """Throughput per point; targets interleaved and rotated per round, as in `bench`."""
+    specs = []
+    for rnd in range(cfg.rounds):
+        for point in feasible:
+            for scenario in cfg.scenarios:
+                for target in rotate(list(cfg.targets), rnd):
+                    tid = f"r{rnd}-{scenario}@{point_name(**point)}-{target}"
+                    specs.append(_spec(cfg, tid, len(specs), rnd, scenario, target, point))
+    return specs
+
+
+def capacity(trials):
+    """Median closed-loop rps per (scenario name with point, target)."""
+    rates = {}
+    for t in trials:
+        if t["mode"] == "closed" and t["status"] == "ok" and not t.get("errors"):
+            rates.setdefault((t["scenario"], t["target"]), []).append(t["rps"])
+    return {k: statistics.median(v) for k, v in rates.items()}
+
+
+def open_trials(cfg, point, capacities, first_order):
+    """Open loop at each fraction of the app's own capacity at `point`."""
+    specs = []
+    for fraction in cfg.fractions:
+        for scenario in cfg.scenarios:
+            for target in rotate(list(cfg.targets), len(specs)):
+                cap = capacities.get((f"{scenario}@{point_name(**point)}", target))
+                if not cap:
+                    continue
+                tid = f"load{round(fraction * 100)}-{scenario}@{point_name(**point)}-{target}"
+                specs.append(_spec(cfg, tid, first_order + len(specs), 0, scenario, target, point,
+                                   mode="open", rate=round(fraction * cap, 1)))
+    return specs
+
+
+def meta(cfg, feasible, skipped):
+    """What run.json records about the sweep, so the report can say what was skipped and why."""
+    return {"points": feasible, "skipped": skipped, "fractions": list(cfg.fractions),
+            "load_point": load_point(feasible), "config": asdict(cfg)}
+
+
+def split_scenario(name):
+    """`db@2w-gthread` → ("db", 2, "gthread"); a plain scenario name → (name, None, None)."""
+    base, _, point = name.partition("@")
+    if not point:
+        return base, None, None
+    workers, _, worker_class = point.partition("w-")
+    return base, int(workers), worker_class
+
+
+def throughput_table(trials):
+    """Median closed-loop rps per (scenario, target, worker_class, workers), usable trials only."""
+    cells = {}
+    for t in trials:
+        base, workers, worker_class = split_scenario(t["scenario"])
+        if workers is None or t["mode"] != "closed" or t["status"] != "ok" or t.get("errors"):
+            continue
+        cells.setdefault((base, t["target"], worker_class, workers), []).append(t["rps"])
+    return {k: statistics.median(v) for k, v in cells.items()}
+
+
+def efficiency(trials):
+    """Scaling efficiency rps(n) / (n · rps(1)) for every n > 1 measured, per (scenario,
+    target, worker_class): 1.0 is perfect, 1/n is no gain at all."""
+    table = throughput_table(trials)
+    out = {}
+    for (base, target, worker_class, workers), rps in table.items():
+        one = table.get((base, target, worker_class, 1))
+        if workers > 1 and one:
+            out[(base, target, worker_class, workers)] = rps / (workers * one)
+    return out
+
+
+def fraction_of(trial, capacities):
+    """The share of capacity an open-loop trial offered (None for closed loop)."""
+    cap = capacities.get((trial["scenario"], trial["target"]))
+    if trial["mode"] != "open" or not cap:
+        return None
+    return trial["rate"] / cap
+
+
+def run(cfg, db_url, out_dir, db_pids=()):
+    """Closed-loop sweep, then open loop at the load point; returns the stored Run."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from ..infra import db as dbmod
+    from .bench import ceiling_rps, console, run_meta, run_specs
+    from ..store import Run
+
+    feasible, skipped = points(cfg)
+    dbmod.ensure(db_url)
+    stored = Run.create(out_dir, run_meta(cfg, db_url, bool(db_pids)) | {"scaling": meta(cfg, feasible, skipped)})
+    for point in skipped:
+        console.print(f"[yellow]skipped {point_name(point['workers'], point['worker_class'])}:[/] {point['reason']}")
+    closed = closed_trials(cfg, feasible)
+    status = "partial"
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      console=console) as progress:
+            task = progress.add_task("scaling", total=len(closed))
+            run_specs(stored, closed, db_url, cfg, ceiling_rps(), progress, task, db_pids)
+            capacities = capacity(stored.trials())
+            opened = open_trials(cfg, load_point(feasible), capacities, len(closed))
+            progress.update(task, total=len(closed) + len(opened))
+            run_specs(stored, opened, db_url, cfg, ceiling_rps(), progress, task, db_pids)
+        stored.meta["scaling"]["capacity_rps"] = {f"{s}|{t}": v for (s, t), v in capacities.items()}
+        status = "complete"
+    finally:
+        stored.finish(status)
+    return stored
