@@ -8,11 +8,9 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from .infra import db as dbmod
-from .report import degraded
-from .infra import reaper
 from .errors import FdbenchError
-from .paths import RESULTS
+from .infra import db as dbmod
+from .infra import reaper
 from .infra.serve import APP_SPECS, WORKER_CLASSES, Server, ServeConfig
 
 DB_HELP = "sqlite (default), postgres, or a database URL; DATABASE_URL is honoured"
@@ -107,48 +105,13 @@ def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, mode
           worker_class, out, resume, static, instructions, no_report, paired, generator_processes,
           target, locust_workers, master_port):
     """Run the benchmark matrix, store the run, print the summary and write the report."""
-    from .run.bench import after_trials
-    from .run.bench import bench as run_bench
-    from .run.plan import make_config
-    from .report.html import print_claims
-    from .report.summary import problems_table, ratios_table, table
-    from scenarios.matrix import PROFILES
+    from . import pipeline
+    from .run.config import make_config
 
     cfg = make_config(profile, split(targets), split(scenarios), repeat, warmup, duration,
                       users, workers, worker_class, split(modes), generator_processes,
                       locust_workers, master_port, target, paired)
-    with dbmod.database(db, cfg.server_cpus) as database:  # a throwaway cluster ends here
-        run = run_bench(cfg, database.url, Path(out or RESULTS), resume, database.server_pids)
-        console = Console(width=max(Console().width, 110))
-        console.print(table(run.trials()))
-        console.print(ratios_table(run.trials()))
-        console.print(problems_table(run.trials()) or "no trial failed or was flagged")
-        page = after_trials(run, database.url, static, instructions,
-                            not no_report and report_path(run.path, out))
-    print_claims(run.path, console)
-    console.print(f"run {run.meta['status']}: {run.path}")
-    if page:
-        console.print(f"report: {page}")
-    wanted = PROFILES[run.meta["profile"]].instructions if instructions is None else instructions
-    print_warnings(console, degraded.warnings(run.path, wanted))
-
-
-def report_path(run_path, out):
-    """reports/<run-id>/ by default; with --out, inside the run folder, so a run put somewhere
-    else keeps its report with it."""
-    from .paths import REPORTS
-
-    return run_path / "report.html" if out else REPORTS / run_path.name
-
-
-def print_warnings(console, lines):
-    """The last thing bench prints: what makes these figures worth less, or that nothing did."""
-    if not lines:
-        console.print("Warnings: none")
-        return
-    console.print("[bold yellow]Warnings:[/]")
-    for line in lines:
-        console.print(f"  - {line}", soft_wrap=True)
+    pipeline.bench(cfg, db, out, resume, static, instructions, not no_report)
 
 
 @cli.command()
@@ -164,16 +127,14 @@ def print_warnings(console, lines):
 def scaling(targets, scenarios, db, repeat, warmup, duration, users, out, no_report):
     """Sweep gunicorn workers (1, 2, 4) and class (sync, gthread), then open-loop latency at
     25/50/75/90% of capacity; points needing more cores than the server gets are skipped."""
-    from .run.sweep import make_config, run
+    from . import pipeline
+    from .run.sweep import make_config
 
     cfg = make_config(split(targets), split(scenarios), repeat, warmup, duration, users)
-    with dbmod.database(db, cfg.server_cpus) as database:
-        result = run(cfg, database.url, Path(out or RESULTS), database.server_pids)
+    result, page = pipeline.scaling(cfg, db, out, not no_report)
     click.echo(f"run {result.meta['status']}: {result.path}")
-    if not no_report:
-        from .report.html import render
-
-        click.echo(f"report: {render([result.path], report_path(result.path, out))}")
+    if page:
+        click.echo(f"report: {page}")
 
 
 @cli.command()
@@ -197,9 +158,9 @@ def calibrate(duration, users):
 def loc_cmd(as_json):
     """Code size of each reference app (pygount); generated lines counted apart."""
     from .measure import loc
-    from .report import terminal as static_tables
+    from .report import terminal
 
-    _print_static(loc.measure(), static_tables.loc_tables, as_json)
+    _print_static(loc.measure(), terminal.loc_tables, as_json)
 
 
 @cli.command("footprint")
@@ -208,11 +169,11 @@ def loc_cmd(as_json):
 def footprint_cmd(db, as_json):
     """Dependencies, import time, cold start and idle RSS of each framework."""
     from .measure import footprint
-    from .report import terminal as static_tables
+    from .report import terminal
 
     with dbmod.database(db) as database:
         dbmod.ensure(database.url)
-        _print_static(footprint.measure(database.url), static_tables.footprint_tables, as_json)
+        _print_static(footprint.measure(database.url), terminal.footprint_tables, as_json)
 
 
 def _print_static(result, tables, as_json):
@@ -241,7 +202,7 @@ def report(runs, out):
 @click.argument("run", type=click.Path(path_type=Path))
 def claims(run):
     """Print the claims table of a stored RUN."""
-    from .report.html import print_claims
+    from .report.terminal import print_claims
 
     warn_damaged(run)
     print_claims(run)
@@ -256,10 +217,10 @@ def claims(run):
               help="where to write the HTML page (default reports/compare-BASE-vs-NEW/)")
 def compare(base, new, fail_above, html_path):
     """Compare two stored runs; exit 1 on a significant regression above --fail-above."""
-    from .analysis.compare import run_compare
+    from . import pipeline
 
     warn_damaged(base, new)
-    raise click.exceptions.Exit(run_compare(base, new, fail_above, html_path, Console()))
+    raise click.exceptions.Exit(pipeline.compare(base, new, fail_above, html_path, Console()))
 
 
 @cli.command("instructions")
@@ -270,9 +231,10 @@ def compare(base, new, fail_above, html_path):
               help="a .json file or a run folder (default: results/instructions-<run-id>.json)")
 def instructions_cmd(targets, endpoints, requests, out):
     """Instructions per request under callgrind: in-process and through gunicorn's worker."""
-    from .measure.instructions import DEFAULT_REQUESTS, command
+    from . import pipeline
+    from .measure.instructions import DEFAULT_REQUESTS
 
-    command(split(targets), split(endpoints), requests or DEFAULT_REQUESTS, out)
+    pipeline.instructions(split(targets), split(endpoints), requests or DEFAULT_REQUESTS, out)
 
 
 def warn_damaged(*runs):

@@ -7,6 +7,8 @@ profile to run it by default.
 """
 from dataclasses import dataclass, field
 
+from harness.targets import TARGET_NAMES
+
 # name -> path requested (query string included)
 SCENARIOS = {
     "json": "/json",
@@ -34,13 +36,6 @@ COST_RATES = {
     "updates-5": 60,
 }
 
-# target -> (app, variant): what a trial serves
-TARGETS = {
-    "flask": ("flask", "default"),
-    "django": ("django", "default"),
-    "django-stripped": ("django", "stripped"),
-    "baseline": ("baseline", "default"),
-}
 
 
 @dataclass(frozen=True)
@@ -58,7 +53,7 @@ class Profile:
     levels: tuple = (None, 0.75, 0.25)  # saturation, then shares of the slower framework's capacity
     instructions: bool = True  # the callgrind pass after the trials (minutes: not in quick)
     static: bool = True        # code size, footprint, layers, security, databases (~1 min)
-    targets: tuple = field(default=tuple(TARGETS))
+    targets: tuple = field(default=TARGET_NAMES)
 
 
 PROFILES = {

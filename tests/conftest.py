@@ -20,7 +20,7 @@ from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
 set_hypothesis_home_dir(SCRATCH / "hypothesis")
 
 from harness.infra import db as dbmod  # noqa: E402
-from harness import cli
+from harness import cli, targets  # noqa: E402
 from harness.infra import pg, reaper  # noqa: E402
 from harness.infra.serve import Server, ServeConfig  # noqa: E402
 
@@ -50,12 +50,11 @@ def pytest_configure(config):
         config.option.benchmark_storage = f"file://{SCRATCH / 'benchmarks'}"
 
 # Every target the equivalence contract binds: (app, variant).
-TARGETS = [("flask", "default"), ("django", "default"), ("django", "stripped"), ("baseline", "default")]
+TARGETS = list(targets.TARGETS.values())
 
 
 def target_id(target):
-    app, variant = target
-    return app if variant == "default" else f"{app}-{variant}"
+    return targets.target_of(*target)
 
 
 @pytest.fixture(scope="session")

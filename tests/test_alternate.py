@@ -6,7 +6,8 @@ import pytest
 
 from harness.run import alternate
 from harness.run.alternate import AlternatingLoad, ladder_rate
-from harness.run.plan import make_config, planned_trials
+from harness.run.config import make_config
+from harness.run.plan import planned_trials
 from harness.run.sampling import ServerSampler
 from harness.infra.serve import Server, ServeConfig
 

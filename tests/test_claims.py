@@ -4,7 +4,8 @@ import re
 import pytest
 
 from harness.claims import CLAIMS, VERDICTS
-from harness.analysis.evidence import Evidence, judge
+from harness.analysis.evidence import Evidence
+from harness.claims import judge
 from harness.claims.speed import aggregate
 from harness.paths import ROOT
 from tests.runfactory import trial, write_run

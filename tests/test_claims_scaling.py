@@ -3,7 +3,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness.claims.databases import multiple_databases, scalability
+from harness.claims.databases import multiple_databases
+from harness.claims.scalability import scalability
 from harness.store import Run
 
 

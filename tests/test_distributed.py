@@ -14,8 +14,11 @@ import pytest
 from harness import histogram
 from harness.run.generator import Generators
 from harness.paths import ROOT
-from harness.infra.serve import Server, ServeConfig, free_port
-from harness.run.trial import TrialSpec, flags_for, run_trial
+from harness.infra.ports import free_port
+from harness.infra.serve import Server, ServeConfig
+from harness.run.plan import TrialSpec
+from harness.run.records import flags_for
+from harness.run.trial import run_trial
 
 from tests.helpers import FDBENCH, TAG, fdbench, left_behind, tagged_env
 

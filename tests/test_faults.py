@@ -24,7 +24,8 @@ from harness.run.generator import LoadProcess
 from harness.paths import ROOT
 from harness.report.html import render
 from harness.infra.serve import Server, ServeConfig
-from harness.run.trial import TrialSpec, run_trial
+from harness.run.plan import TrialSpec
+from harness.run.trial import run_trial
 
 from tests.helpers import FDBENCH, TAG, left_behind, tagged_env
 

@@ -8,11 +8,11 @@ import time
 import pytest
 
 from harness import histogram
-from harness.run import plan
+from harness.run import config, plan
 from harness.errors import FdbenchError
 from harness.run.sampling import CoreMonitor, ServerSampler
 from harness.store import Run
-from harness.run.trial import flags_for
+from harness.run.records import flags_for
 
 from tests.helpers import fdbench
 
@@ -83,7 +83,7 @@ def test_histogram_merge_adds_counts_and_keeps_percentiles():
 
 
 def test_rounds_rotate_the_app_order():
-    cfg = plan.make_config("quick", ("flask", "django", "baseline"), ("json",), repeat=3)
+    cfg = config.make_config("quick", ("flask", "django", "baseline"), ("json",), repeat=3)
     orders = [[s.target for s in plan.planned_trials(cfg) if s.round == r] for r in range(3)]
     assert orders == [["flask", "django", "baseline"], ["django", "baseline", "flask"],
                       ["baseline", "flask", "django"]]
@@ -98,7 +98,7 @@ def test_rounds_rotate_the_app_order():
 ])
 def test_bad_config_is_refused(kwargs, error):
     with pytest.raises(FdbenchError, match=error):
-        plan.make_config(**kwargs)
+        config.make_config(**kwargs)
 
 
 def test_flags():

@@ -10,11 +10,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from harness import targets
 from harness.infra.serve import Server, ServeConfig
 
 from tests.conftest import TARGETS, target_id
 
-ENDPOINTS = ("/json", "/plaintext", "/db", "/queries", "/fortunes", "/updates")
+ENDPOINTS = tuple(f"/{name}" for name in targets.ENDPOINTS)  # no query: hostile ones are added
 
 
 def bounded(examples):

@@ -8,8 +8,9 @@ import pytest
 
 from harness import histogram
 from harness.run.bench import batches
-from harness.run.plan import make_config, planned_trials
-from harness.run.trial import TrialSpec, run_paired
+from harness.run.config import make_config
+from harness.run.plan import TrialSpec, planned_trials
+from harness.run.trial import run_paired
 
 from tests.helpers import TAG, fdbench, left_behind, tagged_env
 

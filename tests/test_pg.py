@@ -11,7 +11,7 @@ from harness.infra import db as dbmod
 from harness.infra import pg, reaper
 from harness.errors import FdbenchError
 from harness.paths import APPS
-from harness.run.trial import db_cost
+from harness.run.records import db_cost
 
 from tests.pgsupport import require_binaries
 

@@ -7,7 +7,7 @@ import pytest
 from harness.infra import serve
 from harness.run.bench import bench
 from harness.cli import main
-from harness.run.plan import make_config
+from harness.run.config import make_config
 
 HEAVY = '''
     import hashlib

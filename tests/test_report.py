@@ -93,7 +93,7 @@ def test_instruction_tables_put_ratios_beside_the_load_test(tmp_path):
 
 
 def test_microbench_agreement_rule():
-    from harness.measure.microbench import agreement, busy
+    from harness.analysis.cross_checks import agreement, busy
     from harness.analysis.stats import Estimate
 
     load = Estimate(0.80, 0.75, 0.85, 5)

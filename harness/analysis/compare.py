@@ -21,17 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from rich.table import Table
 from scipy import stats as sps
 
 from . import stats
-from .evidence import Run, load_run
-from ..store import write_atomic
+from .evidence import LoadedRun, instructions_frame, load_run
+from ..targets import FRAMEWORKS, TARGET_NAMES
 
 ALPHA = 0.05
 INSTRUCTIONS_PCT = 1.0
-FRAMEWORKS = ("flask", "django", "django-stripped")
 
 
 @dataclass(frozen=True)
@@ -57,8 +54,8 @@ class Change:
 
 @dataclass
 class Comparison:
-    base: Run
-    new: Run
+    base: LoadedRun
+    new: LoadedRun
     same_machine: bool
     changes: list[Change]
     notes: list[str]
@@ -99,16 +96,16 @@ def judge_change(case, subject, metric, base, new, fail_above, worse=+1, gate=Tr
                   regression)
 
 
-def _usable(run: Run, case: str, target: str, column: str) -> list[float]:
+def _usable(run: LoadedRun, case: str, target: str, column: str) -> list[float]:
     t = run.trials
     sel = t["usable"] & (t["case"] == case) & (t["target"] == target)
     return t.loc[sel, column].dropna().tolist()
 
 
-def absolute_changes(base: Run, new: Run, fail_above: float) -> list[Change]:
+def absolute_changes(base: LoadedRun, new: LoadedRun, fail_above: float) -> list[Change]:
     out = []
     for case in stats.cases(base.trials):
-        for target in stats.TARGETS:
+        for target in TARGET_NAMES:
             for column, metric, worse in ((stats.COST, "CPU-µs/request", +1),
                                           ("capacity_rps", "capacity rps", -1)):
                 b, n = _usable(base, case, target, column), _usable(new, case, target, column)
@@ -117,12 +114,12 @@ def absolute_changes(base: Run, new: Run, fail_above: float) -> list[Change]:
     return out
 
 
-def _ratios(run: Run, case: str, a: str, b: str) -> list[float]:
+def _ratios(run: LoadedRun, case: str, a: str, b: str) -> list[float]:
     p = stats.paired(run.trials, case, a, b)
     return (p["a"] / p["b"]).tolist()
 
 
-def ratio_changes(base: Run, new: Run, fail_above: float) -> list[Change]:
+def ratio_changes(base: LoadedRun, new: LoadedRun, fail_above: float) -> list[Change]:
     out = []
     pairs = [(t, "baseline", True) for t in FRAMEWORKS] + [("flask", "django", False)]
     for case in stats.cases(base.trials):
@@ -134,7 +131,7 @@ def ratio_changes(base: Run, new: Run, fail_above: float) -> list[Change]:
     return out
 
 
-def instruction_changes(base: Run, new: Run, notes: list[str]) -> list[Change]:
+def instruction_changes(base: LoadedRun, new: LoadedRun, notes: list[str]) -> list[Change]:
     """Deterministic counts: any rise above INSTRUCTIONS_PCT is a regression."""
     if not (base.instructions and new.instructions):
         return []
@@ -146,8 +143,6 @@ def instruction_changes(base: Run, new: Run, notes: list[str]) -> list[Change]:
             notes.append(f"instruction counts not compared: measured with different {what} "
                          "(each shifts the heap, and with it the counts, by up to ~1%)")
             return []
-    from .evidence import instructions_frame
-
     b = instructions_frame(base.instructions, base.run_id).set_index(["case", "target"])
     n = instructions_frame(new.instructions, new.run_id).set_index(["case", "target"])
     out = []
@@ -164,7 +159,7 @@ def _meta(instructions) -> dict:
     return instructions if isinstance(instructions, dict) else {}
 
 
-def regime(run: Run) -> str:
+def regime(run: LoadedRun) -> str:
     """How a run loaded its apps: the trial shape decides which cases two runs share."""
     levels = run.trials["level"] if "level" in run.trials else []
     return "one app at a time on a load ladder" if any(isinstance(v, str) for v in levels) \
@@ -182,52 +177,3 @@ def compare(base_dir: Path, new_dir: Path, fail_above: float = 5.0) -> Compariso
                      "'json (open 400/s)'); rerun the older commit to compare them")
     changes += instruction_changes(base, new, notes)
     return Comparison(base, new, same, changes, notes)
-
-
-def table(cmp: Comparison) -> Table:
-    t = Table(title=f"fdbench compare: {cmp.base.run_id} → {cmp.new.run_id}")
-    for col in ("scenario", "subject", "metric", "base", "new", "change (95% CI)", "p", "verdict"):
-        t.add_column(col, overflow="fold")
-    for c in cmp.changes:
-        t.add_row(*_cells(c))
-    return t
-
-
-def _cells(c: Change) -> list[str]:
-    def est(e):
-        return f"{e.value:,.4g} (n={e.n})" if e is not None else "–"
-
-    return [c.case, c.subject, c.metric, est(c.base), est(c.new),
-            c.change.text("{:+.1f}", scale=100, unit="%") if c.change else "–",
-            f"{c.p:.3g}" if c.p is not None else "n/a",
-            "REGRESSION" if c.regression else "ok"]
-
-
-def write_html(cmp: Comparison, path: Path, fail_above: float) -> Path:
-    env = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "report" / "templates"),
-                      autoescape=select_autoescape(["html"]))
-    html = env.get_template("compare.html").render(
-        cmp=cmp, rows=[_cells(c) for c in cmp.changes], fail_above=fail_above, alpha=ALPHA,
-        regressions=[c.text() for c in cmp.regressions], doc=__doc__)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, html)
-    path.chmod(0o644)
-    return path
-
-
-def run_compare(base_dir, new_dir, fail_above, html_path, console) -> int:
-    """The `fdbench compare` command: table, HTML page, regressions named; the exit code."""
-    from ..paths import REPORTS
-
-    cmp = compare(base_dir, new_dir, fail_above)
-    console.print(table(cmp))
-    for note in cmp.notes:
-        console.print(note)
-    html_path = html_path or REPORTS / f"compare-{cmp.base.run_id}-vs-{cmp.new.run_id}" / "index.html"
-    console.print(f"compare page: {write_html(cmp, html_path, fail_above)}")
-    for c in cmp.regressions:
-        console.print(f"[bold red]regression:[/] {c.text()}", soft_wrap=True)
-    if not cmp.regressions:
-        console.print(f"no significant regression above {fail_above:g}%")
-    return 1 if cmp.regressions else 0

@@ -11,10 +11,11 @@ import pandas as pd
 from . import stats
 from .. import store
 from ..errors import FdbenchError
+from ..targets import target_of
 
 
 @dataclass
-class Run:
+class LoadedRun:
     """One run folder: run.json, the trials as a frame, static/*.json, instructions.json."""
     path: Path
     meta: dict
@@ -50,7 +51,7 @@ def _read_json(path: Path):
         raise FdbenchError(f"cannot read {path}: {exc}") from None
 
 
-def load_run(path) -> Run:
+def load_run(path) -> LoadedRun:
     """Read a run folder through the store; a missing or unreadable folder is a one-line
     FdbenchError, a damaged trial line is skipped and noted in `warnings`."""
     path = Path(path)
@@ -58,7 +59,7 @@ def load_run(path) -> Run:
         raise FdbenchError(f"{path} is not a run folder")
     stored = store.Run.open(path)
     warnings: list[str] = []
-    run = Run(path, stored.meta, pd.DataFrame(), warnings=warnings)
+    run = LoadedRun(path, stored.meta, pd.DataFrame(), warnings=warnings)
     run.trials = stats.trials_frame(stored.trials(warn=warnings.append), run.run_id, run.label)
     run.static = {p.stem: _read_json(p) for p in sorted((path / "static").glob("*.json"))}
     if (path / "instructions.json").is_file():
@@ -66,7 +67,7 @@ def load_run(path) -> Run:
     return run
 
 
-def _unique_labels(runs: list[Run]) -> None:
+def _unique_labels(runs: list[LoadedRun]) -> None:
     """Two runs on one machine still need distinct labels in charts and tables."""
     labels = [r.label for r in runs]
     for r in runs:
@@ -77,7 +78,7 @@ def _unique_labels(runs: list[Run]) -> None:
 class Evidence:
     """Trials, per-(run, case, target) summaries, static measurements and instruction counts."""
 
-    def __init__(self, runs: list[Run]):
+    def __init__(self, runs: list[LoadedRun]):
         if not runs:
             raise FdbenchError("no run given")
         self.runs = runs
@@ -180,13 +181,4 @@ def _records(data):
 
 
 def _target(app, variant):
-    if not app:
-        return None
-    return app if variant in (None, "", "default") else f"{app}-{variant}"
-
-
-def judge(ev: Evidence) -> list[dict]:
-    """Every registered claim decided on this evidence, in registration order."""
-    from ..claims import CLAIMS  # the package import registers every claim module
-
-    return [{"claim": c, "verdict": c.decide(ev)} for c in CLAIMS]
+    return target_of(app, variant) if app else None

@@ -13,7 +13,6 @@ RESAMPLES = 4_000
 MIN_N_CI = 3          # fewer values than this: a bootstrap CI (compare) would only echo the data
 COST = "cpu_us_per_request"
 PERCENTILES = ("p50", "p90", "p99", "p99.9")
-TARGETS = ("flask", "django", "django-stripped", "baseline")
 
 
 @dataclass(frozen=True)

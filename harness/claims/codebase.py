@@ -1,10 +1,10 @@
 """The article's non-speed claims, decided on the static measurements of a run
 (static/loc.json, footprint.json, layers.json, security.json, microbench.json). Every rule was
 written down before any number was looked at."""
-from ..measure import security
+from ..analysis import security_gaps
+from ..targets import ENDPOINTS
 from .registry import Verdict, claim
 
-ENDPOINTS = ("/json", "/plaintext", "/db", "/queries?queries=20", "/fortunes", "/updates?queries=20")
 
 
 def _static(ev, name):
@@ -107,7 +107,7 @@ def fewer_layers_structure(ev):
     if layers is None:
         return _missing("layers")
     calls = {p: (_path_figure(layers, "flask", p, "python_calls"), _path_figure(layers, "django", p, "python_calls"))
-             for p in ENDPOINTS}
+             for p in ENDPOINTS.values()}
     calls = {p: v for p, v in calls.items() if None not in v}
     if not calls:
         return Verdict("inconclusive", "no endpoint measured for both Flask and Django")
@@ -142,7 +142,7 @@ def _score(sec, app):
 
 
 def _gaps(sec, app):
-    return security.gaps(sec["probes"], app)
+    return security_gaps.gaps(sec["probes"], app)
 
 
 @claim(
@@ -187,7 +187,7 @@ def security_flask_risk(ev):
 
 def _cost_text(sec):
     """What closing the Flask gaps takes: distinct remedy code lines and packages."""
-    cost = security.closing_cost(sec["probes"], "flask")
+    cost = security_gaps.closing_cost(sec["probes"], "flask")
     packages = cost["packages"]
     return (f"Closing them takes {cost['lines']} lines and {len(packages)} packages ({', '.join(packages) or 'none'})"
             + (f", plus unwritten code for {', '.join(cost['unwritten'])}." if cost["unwritten"] else "."))

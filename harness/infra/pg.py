@@ -17,7 +17,7 @@ import psutil
 
 from . import reaper
 from ..errors import FdbenchError
-from .serve import free_port
+from .ports import free_port
 
 DATABASE = "fdbench"
 SUPERUSER = "postgres"

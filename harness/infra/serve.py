@@ -2,7 +2,6 @@
 every worker. The apps are only ever started as processes: the harness never imports them."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -13,6 +12,7 @@ from dataclasses import dataclass, field
 from . import reaper
 from ..errors import FdbenchError
 from ..paths import APPS, ROOT
+from .ports import check_port_free, free_port
 
 # app name -> (directory gunicorn runs in, WSGI callable, extra environment)
 APP_SPECS = {
@@ -53,21 +53,6 @@ class ServeConfig:
             raise FdbenchError("--workers must be at least 1")
         if not 0 <= self.port <= 65535:
             raise FdbenchError(f"--port must be between 1 and 65535, not {self.port}")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def check_port_free(port):
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            raise FdbenchError(f"port {port} on 127.0.0.1 is busy: choose another with --port") from None
 
 
 def gunicorn_command(cfg):

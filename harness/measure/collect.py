@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 
 from ..infra import db as dbmod
-from . import databases as dbcheck, footprint, layers, loc, microbench, security
 from ..paths import RESULTS
 from ..store import write_atomic
+from . import databases, footprint, layers, loc, microbench, security
 
 
 def write_json(path: Path, data) -> None:
@@ -22,7 +22,7 @@ def collect(run_dir: Path, db_url: str) -> None:
         "footprint": lambda: footprint.measure(db_url),
         "layers": lambda: layers.measure(db_url),
         "security": security.measure,
-        "databases": dbcheck.measure,  # SQLite and a throwaway PostgreSQL, whatever the run's DB
+        "databases": databases.measure,  # SQLite and a throwaway PostgreSQL, whatever the run's DB
     }
     for name, measure in measures.items():
         write_json(out / f"{name}.json", measure())

@@ -54,10 +54,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
                            TimeElapsedColumn)
-from rich.table import Table
 
 from . import callgrind_env
 from ..infra import db as dbmod
@@ -66,13 +64,12 @@ from ..infra.fingerprint import packages
 from ..paths import APPS, RESULTS, ROOT, VAR
 from ..infra.serve import APP_SPECS, VARIANTS
 from ..store import write_atomic
+from ..targets import COUNTED_PATHS, TARGETS
 
 SCHEMA = 1
-ENDPOINTS = ("/json", "/plaintext", "/db", "/queries?queries=20", "/fortunes", "/updates?queries=5")
 DEFAULT_REQUESTS = 10
 WARMUP = 3  # first-request set-up (templates, URL caches, compiled SQL) needs one or two
 MODES = ("inprocess", "served")
-TARGET_NAMES = ("flask", "django", "django-stripped", "baseline")
 # The driver stays at harness/wsgi_driver.py: its path is part of what callgrind counts.
 DRIVER = Path(__file__).parent.parent / "wsgi_driver.py"
 WORKDIR = VAR / "instructions"
@@ -100,23 +97,21 @@ class Target:
 
 def builtin_target(name):
     """`flask`, `django`, `django-stripped`, `baseline` -> Target, from serve's APP_SPECS/VARIANTS."""
-    app, _, variant = name.partition("-")
-    variant = variant or "default"
-    if app not in APP_SPECS or (app, variant) not in VARIANTS:
-        known = ", ".join(a if v == "default" else f"{a}-{v}" for a, v in VARIANTS)
-        raise FdbenchError(f"unknown app {name!r}: choose from {known}")
+    if name not in TARGETS:
+        raise FdbenchError(f"unknown app {name!r}: choose from {', '.join(TARGETS)}")
+    app, variant = TARGETS[name]
     chdir, wsgi, env = APP_SPECS[app]
     return Target(name, app, variant, wsgi, str(chdir), {**env, **VARIANTS[(app, variant)]})
 
 
 def resolve_endpoints(names):
-    """Paths from ENDPOINTS; a bare name (`json`, `queries`) stands for its path."""
-    by_name = {e.lstrip("/").split("?")[0]: e for e in ENDPOINTS}
+    """Paths from COUNTED_PATHS; a bare name (`json`, `queries`) stands for its path."""
+    by_name = {e.lstrip("/").split("?")[0]: e for e in COUNTED_PATHS}
     out = []
-    for name in names or ENDPOINTS:
-        path = name if name in ENDPOINTS else by_name.get(name.lstrip("/"))
+    for name in names or COUNTED_PATHS:
+        path = name if name in COUNTED_PATHS else by_name.get(name.lstrip("/"))
         if path is None:
-            raise FdbenchError(f"unknown endpoint {name!r}: choose from {', '.join(ENDPOINTS)}")
+            raise FdbenchError(f"unknown endpoint {name!r}: choose from {', '.join(COUNTED_PATHS)}")
         out.append(path)
     return out
 
@@ -358,36 +353,3 @@ def measure_with_progress(targets, endpoints, requests, console):
             bar.update(task, advance=1, description=f"callgrind: {record['target']} {record['endpoint']}")
 
         return measure(targets, endpoints, requests, progress=done)
-
-
-def ratio(a, b):
-    return f"{a / b:.2f}" if a and b else "-"
-
-
-def table(data):
-    """Rows per endpoint and target: in-process and served counts, and their ratios."""
-    t = Table(title=f"instructions per request (callgrind, N={data['requests']}, {data['arch']})")
-    for name in ("endpoint", "target", "in-process", "served", "gunicorn part", "/ flask", "/ baseline"):
-        t.add_column(name, justify="left" if name in ("endpoint", "target") else "right")
-    index = {(r["endpoint"], r["target"]): r for r in data["counts"]}
-    for r in data["counts"]:
-        own, served = r["instructions_per_request"], (r["served"] or {}).get("instructions_per_request")
-        flask = index.get((r["endpoint"], "flask"), {}).get("instructions_per_request")
-        base = index.get((r["endpoint"], "baseline"), {}).get("instructions_per_request")
-        t.add_row(r["endpoint"], r["target"], f"{own:,}", f"{served:,}" if served else "-",
-                  f"{served - own:,}" if served else "-", ratio(own, flask), ratio(own, base))
-    return t
-
-
-def command(apps, endpoints, requests, out):
-    """`fdbench instructions`: measure, write, print; a missing valgrind is a message, not a failure."""
-    console = Console(stderr=True)
-    try:
-        data = measure_with_progress(apps or list(TARGET_NAMES), endpoints, requests, console)
-    except ValgrindMissing as exc:
-        console.print(f"fdbench: {exc}", soft_wrap=True)
-        return None
-    path = write_file(out or default_out(), data)
-    Console(width=max(Console().width, 110)).print(table(data))
-    console.print(f"{len(data['counts'])} counts in {data['duration_s']:.0f} s, written to {path}")
-    return path

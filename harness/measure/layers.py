@@ -1,28 +1,27 @@
 """What "fewer layers" means in numbers: Python function calls per request, the stack depth at
 which the view starts, and the middleware that wraps every request, per app/variant and
 endpoint. Measured in a child process that loads the app as gunicorn does (see harness.measure.inprocess)."""
-from . import inprocess as child
 from ..paths import APPS
+from ..targets import ENDPOINTS, TARGET_NAMES, TARGETS
+from . import inprocess
 
-# target name -> (app, variant, file that holds its views)
-TARGETS = {
-    "flask": ("flask", "default", APPS / "flask_app" / "views.py"),
-    "django": ("django", "default", APPS / "django_app" / "world" / "views.py"),
-    "django-stripped": ("django", "stripped", APPS / "django_app" / "world" / "views.py"),
-    "baseline": ("baseline", "default", APPS / "wsgi_baseline" / "app.py"),
+# app -> the file that holds its views (where the view's stack depth is read)
+VIEW_FILES = {
+    "flask": APPS / "flask_app" / "views.py",
+    "django": APPS / "django_app" / "world" / "views.py",
+    "baseline": APPS / "wsgi_baseline" / "app.py",
 }
-PATHS = ["/json", "/plaintext", "/db", "/queries?queries=20", "/fortunes", "/updates?queries=20"]
 
 
-def measure(db_url, targets=tuple(TARGETS), paths=tuple(PATHS)) -> dict:
+def measure(db_url, targets=TARGET_NAMES, paths=tuple(ENDPOINTS.values())) -> dict:
     """{"targets": {target: {"middleware": {...}, "paths": {path: {...}}}}, "method": ...}."""
     out = {}
     for name in targets:
-        app, variant, view_file = TARGETS[name]
-        out[name] = child.run(app, variant, db_url, "layers", str(view_file), *paths)
+        app, variant = TARGETS[name]
+        out[name] = inprocess.run(app, variant, db_url, "layers", str(VIEW_FILES[app]), *paths)
     return {
-        "method": f"sys.setprofile in-process, median of {child.REPEAT} requests after "
-                  f"{child.WARMUP} warm-up; depth counts frames from the WSGI callable to the view",
+        "method": f"sys.setprofile in-process, median of {inprocess.REPEAT} requests after "
+                  f"{inprocess.WARMUP} warm-up; depth counts frames from the WSGI callable to the view",
         "targets": out,
     }
 

@@ -20,7 +20,6 @@ from ..paths import APPS
 
 ARTICLE_RATIO = 24 / 10  # "24k lines of code in Django, 10k lines of code ... in Flask"
 APP_DIRS = {"flask": APPS / "flask_app", "django": APPS / "django_app", "baseline": APPS / "wsgi_baseline"}
-ENDPOINTS = ("json", "plaintext", "db", "queries", "fortunes", "updates")
 # Top-level Python names and files -> the feature they serve; anything else is "shared".
 FEATURE_OF_NAME = {"json": "json", "plaintext": "plaintext", "single_query": "db",
                    "queries": "queries", "fortunes": "fortunes", "fortunes_page": "fortunes",

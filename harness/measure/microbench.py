@@ -6,18 +6,9 @@ The figure per call is the fastest of the calls (at least 100): on a shared VM n
 adds time, and it comes in phases that can cover one app's calls and not the other's. Two quiet
 runs here gave /fortunes Django/Flask 0.69 and 1.14 by their medians, 1.12 and 1.12 by their
 minimums."""
-# endpoint name -> path requested (tests/bench/ times these)
-ENDPOINTS = {
-    "json": "/json",
-    "plaintext": "/plaintext",
-    "db": "/db",
-    "queries": "/queries?queries=20",
-    "fortunes": "/fortunes",
-    "updates": "/updates?queries=20",
-}
+from ..targets import ENDPOINTS  # the paths tests/bench/ times
+
 STATISTIC = "min"  # of pytest-benchmark's stats
-BUSY_LOAD = 0.5  # runnable processes besides the benchmark's own above which timings wobble
-AGREE = 0.20     # two ratios within 20% of each other agree
 
 
 def summarise(data: dict) -> dict:
@@ -43,25 +34,3 @@ def ratios(per_call: dict, num="flask", den="django") -> dict:
     """{endpoint: num/den} for every endpoint both targets ran."""
     a, b = per_call.get(num, {}), per_call.get(den, {})
     return {e: a[e] / b[e] for e in a if e in b and b[e]}
-
-
-def busy(summary: dict) -> bool:
-    """Did other processes load the machine while the micro-benchmarks ran? The 1-minute load
-    average counts the benchmark itself as one."""
-    load = summary.get("max_loadavg")
-    return load is not None and load - 1 > BUSY_LOAD
-
-
-def path_of(summary: dict, endpoint: str) -> str:
-    """The path an endpoint requested (summaries written before paths were saved: the default)."""
-    return (summary.get("paths") or {}).get(endpoint) or ENDPOINTS.get(endpoint, endpoint)
-
-
-def agreement(in_process: float, load) -> str:
-    """Does the in-process ratio agree with the load test's (a stats.Estimate, or None)?"""
-    if load is None:
-        return "no load-test trials"
-    inside = load.has_ci and load.low <= in_process <= load.high
-    if inside or abs(in_process / load.value - 1) <= AGREE:
-        return "yes"
-    return "same direction" if (in_process < 1) == (load.value < 1) else "no"

@@ -195,25 +195,6 @@ def remedy(app, probe):
     return {"packages": fix["packages"], "lines": lines, "code": fix["code"]}
 
 
-def gaps(probes, app) -> list[str]:
-    """The probes an app fails with its defaults."""
-    return [p for p, by_app in probes.items() if app in by_app and not by_app[app]["protected"]]
-
-
-def closing_cost(probes, app) -> dict:
-    """What closing every gap of an app takes: distinct remedies' lines and packages, and the
-    gaps no remedy was written for."""
-    fixes, unwritten = {}, []
-    for gap in gaps(probes, app):
-        fix = probes[gap][app].get("remedy") or {}
-        if fix.get("lines") is None:
-            unwritten.append(gap)
-        else:
-            fixes[fix["code"]] = fix
-    return {"lines": sum(f["lines"] for f in fixes.values()), "unwritten": unwritten,
-            "packages": sorted({p for f in fixes.values() for p in f["packages"]})}
-
-
 def measure(apps=APPS) -> dict:
     """{"probes": {probe: {app: {"observed", "protected", "remedy"}}}}; defaults only."""
     with tempfile.TemporaryDirectory() as tmp:

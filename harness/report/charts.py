@@ -9,7 +9,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..analysis.stats import PERCENTILES, TARGETS  # noqa: E402
+from ..analysis.stats import PERCENTILES  # noqa: E402
+from ..targets import TARGET_NAMES  # noqa: E402
 
 COLORS = {"flask": "#1f77b4", "django": "#2ca02c", "django-stripped": "#98df8a",
           "baseline": "#7f7f7f"}
@@ -24,7 +25,7 @@ def _png(fig) -> str:
 
 
 def _order(rows):
-    rank = {t: i for i, t in enumerate(TARGETS)}
+    rank = {t: i for i, t in enumerate(TARGET_NAMES)}
     return sorted(rows, key=lambda r: (rank.get(r["target"], 99), r["machine"]))
 
 

@@ -1,20 +1,16 @@
 """The HTML report: one self-contained index.html per run (or set of runs), claims table first.
 It only reads stored runs (no measuring), so `fdbench report` can re-render any run, and the
 same run always renders the same verdicts."""
-import json
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from rich.console import Console
-from rich.table import Table
 
-from scenarios.matrix import SCENARIOS
-
-from . import charts, sections as report_scaling, rows as static_rows
-from ..analysis import stats
-from .instruction_rows import instruction_rows
-from ..analysis.evidence import Evidence, judge
+from ..analysis import by_path, compare, stats
+from ..analysis.evidence import Evidence
+from ..claims import judge
 from ..store import write_atomic
+from . import charts, sections
+from .rows import change_cells, instruction_rows
 
 TEMPLATES = Path(__file__).parent / "templates"
 RATIOS = (("flask", "django"), ("django-stripped", "django"), ("flask", "baseline"),
@@ -42,8 +38,8 @@ def page(ev: Evidence) -> str:
     return env.get_template("report.html").render(
         claims=judge(ev), runs=[_run_info(r) for r in ev.runs], cases=_cases(ev),
         ratios=_ratio_table(ev), multi=len(ev.runs) > 1, flagged=_flagged(ev),
-        static=_static(ev), instructions=_instructions(ev), ladder=_ladder(ev),
-        scaling=report_scaling.section(ev))
+        static=sections.static_sections(ev), instructions=_instructions(ev), ladder=_ladder(ev),
+        scaling=sections.scaling_and_databases(ev))
 
 
 def _cases(ev: Evidence) -> list[dict]:
@@ -142,84 +138,22 @@ def _flagged(ev: Evidence) -> list[dict]:
              "excluded": not r["usable"]} for _, r in hit.iterrows()]
 
 
-# static/<name>.json -> (section id, heading, the tables drawn from it)
-SECTIONS = {
-    "loc": ("code-size", "Code size", lambda s, ev: static_rows.loc_rows(s["loc"])),
-    "admin": ("admin", "Admin for an MVP",
-              lambda s, ev: static_rows.admin_rows(s["loc"], s["footprint"], s.get("security"))),
-    "footprint": ("footprint", "Footprint: dependencies and start-up",
-                  lambda s, ev: static_rows.footprint_rows(s["footprint"])),
-    "layers": ("layers", "Layers", lambda s, ev: static_rows.layers_rows(s["layers"])),
-    "security": ("security", "Security out of the box", lambda s, ev: static_rows.security_rows(s["security"])),
-    "databases": ("databases", "Databases", lambda s, ev: static_rows.databases_rows(s["databases"])),
-    "microbench": ("microbench", "In-process micro-benchmarks", lambda s, ev: static_rows.microbench_rows(
-        s["microbench"], _load_ratios(ev),
-        ev.per_endpoint(("flask", "django"), lambda f, d: f / d))),
-}
-NEEDS = {"admin": ("loc", "footprint")}  # a section drawn from other files
-
-
-def _static(ev: Evidence) -> list[dict]:
-    """Tables for every static measurement fdbench knows; raw JSON for any other file."""
-    static, out = ev.static, []
-    for name, (sid, heading, build) in SECTIONS.items():
-        if all(n in static for n in NEEDS.get(name, (name,))):
-            out.append({"id": sid, "heading": heading, "tables": build(static, ev)})
-    out += [{"id": f"static-{name}", "heading": name, "raw": json.dumps(value, indent=2, sort_keys=True)}
-            for name, value in static.items() if name not in SECTIONS]
-    return out
-
-
-def _cost_paths(ev: Evidence):
-    """(cost case, request path) for each scenario fdbench knows the path of."""
-    for case in ev.cost_cases:
-        scenario = ev.trials.loc[ev.trials["case"] == case, "scenario"].iloc[0]
-        if scenario in SCENARIOS:
-            yield case, SCENARIOS[scenario]
-
-
-def _load_ratios(ev: Evidence, num="flask", den="django") -> dict:
-    """{path: num/den paired CPU-µs ratio} of each scenario's cost case, first run that has it."""
-    out = {}
-    for case, path in _cost_paths(ev):
-        ests = (stats.paired_ratio(r.trials, case, num, den) for r in ev.runs if len(r.trials))
-        est = next((e for e in ests if e is not None), None)
-        if est is not None:
-            out.setdefault(path, est)
-    return out
-
-
-def _kernel_shares(ev: Evidence) -> dict:
-    """{path: {target: kernel share of the server's CPU time}}, every usable trial of the path
-    pooled: system time comes in 10 ms ticks, so one trial's few dozen ticks are too coarse."""
-    t = ev.trials[ev.trials["usable"]].dropna(subset=["server_sys_s", "server_cpu_s"])
-    t = t[t["scenario"].isin(SCENARIOS)]
-    columns = ["server_sys_s", "server_cpu_s"]
-    sums = t.groupby([t["scenario"].map(SCENARIOS), "target"])[columns].sum()
-    out = {}
-    for (path, target), row in sums.iterrows():
-        if row["server_cpu_s"] > 0:
-            out.setdefault(path, {})[target] = row["server_sys_s"] / row["server_cpu_s"]
-    return out
-
-
 def _instructions(ev: Evidence) -> list:
     if ev.instructions.empty:
         return []
-    return instruction_rows(ev.instructions, _load_ratios(ev, "django", "flask"),
-                            _kernel_shares(ev))
+    return instruction_rows(ev.instructions, by_path.load_ratios(ev, "django", "flask"),
+                            by_path.kernel_shares(ev))
 
 
-def claims_table(ev: Evidence) -> Table:
-    """The claims table for the terminal."""
-    table = Table(title="fdbench: the article's claims", show_lines=True)
-    for col in ("claim", "quote", "verdict", "numbers"):
-        table.add_column(col, overflow="fold")
-    for item in judge(ev):
-        table.add_row(item["claim"].key, item["claim"].quote, item["verdict"].verdict,
-                      item["verdict"].summary)
-    return table
-
-
-def print_claims(run_dir: Path, console: Console | None = None) -> None:
-    (console or Console()).print(claims_table(Evidence.from_dirs([run_dir])))
+def compare_page(cmp, path: Path, fail_above: float) -> Path:
+    """`fdbench compare`'s page; its text on the rule is analysis.compare's own docstring."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES),
+                      autoescape=select_autoescape(["html"]))
+    html = env.get_template("compare.html").render(
+        cmp=cmp, rows=[change_cells(c) for c in cmp.changes], fail_above=fail_above, alpha=compare.ALPHA,
+        regressions=[c.text() for c in cmp.regressions], doc=compare.__doc__)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, html)
+    path.chmod(0o644)
+    return path

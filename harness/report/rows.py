@@ -1,13 +1,19 @@
-"""The rows of the static-measurement tables (code size, footprint, layers, security, admin,
-databases, micro-benchmarks), built once from the stored JSON and drawn twice: by rich in the
-terminal (static_tables.py) and by Jinja in the HTML report (report.py), so the two never
-disagree."""
+"""The rows of the report's tables, as text: the static measurements (code size, footprint,
+layers, security, admin, databases, micro-benchmarks), built once from the stored JSON and
+drawn twice, by rich in the terminal (terminal.py) and by Jinja in the HTML page (html.py), so
+the two never disagree; and the callgrind tables (instructions per request with the
+Django/Flask and framework/baseline ratios beside the load test's CPU-µs ratio, a served
+request split into framework, gunicorn and kernel shares). Pure: counts, ratios and shares
+come in as arguments."""
 from dataclasses import dataclass
 
-from ..measure import microbench, security
+import pandas as pd
+
+from ..analysis import cross_checks, security_gaps
+from ..targets import ENDPOINTS, TARGET_NAMES
 
 KINDS = ("python", "templates", "config", "migrations")
-FEATURES = ("json", "plaintext", "db", "queries", "fortunes", "updates", "form", "admin", "shared")
+FEATURES = (*ENDPOINTS, "form", "admin", "shared")
 NAMES = {"flask": "Flask", "django": "Django", "baseline": "baseline", "django-stripped": "Django, stripped"}
 # What each admin's login is; the probe only sees whether it asks for one.
 ADMIN_LOGIN = {"django": "user accounts in the DB, a login form, sessions, per-model permissions",
@@ -133,8 +139,8 @@ def security_rows(sec) -> list[Rows]:
     header = ["probe"] + [f"{_name(a)} by default" for a in apps] + [f"closing {_name(a)}'s gap" for a in apps]
     rows = [[probe] + [_default(by_app.get(a)) for a in apps] + [_fix(by_app.get(a)) for a in apps]
             for probe, by_app in probes.items()]
-    rows.append(["all gaps"] + [f"{len(security.gaps(probes, a))} open" for a in apps]
-                + [_total(security.closing_cost(probes, a)) for a in apps])
+    rows.append(["all gaps"] + [f"{len(security_gaps.gaps(probes, a))} open" for a in apps]
+                + [_total(security_gaps.closing_cost(probes, a)) for a in apps])
     note = (sec.get("settings", "") + "; admin_login probes each admin as the app builds it (the Flask "
             "app adds its own HTTP Basic login: see the admin table)")
     return [Rows("What each framework gives by default, and what closing each gap takes", header, rows,
@@ -209,12 +215,12 @@ def microbench_rows(micro, load=None, instructions=None) -> list[Rows]:
     med = micro.get("us_per_call") or micro["median_us"]  # median_us: summaries from before 2026-11-25 15:00
     rows = []
     for endpoint, ratio in micro["ratios"].items():
-        path = microbench.path_of(micro, endpoint)
+        path = cross_checks.path_of(micro, endpoint)
         est = load.get(path)
         rows.append([path] + [_us(med.get(t, {}).get(endpoint)) for t in ("flask", "django", "baseline")]
                     + [f"{ratio:.2f}", est.text("{:.2f}") if est else "–",
                        f"{instructions[path]:.2f}" if path in instructions else "–",
-                       microbench.agreement(ratio, est)])
+                       cross_checks.agreement(ratio, est)])
     header = ["endpoint", "Flask µs", "Django µs", "baseline µs", "Flask / Django in-process",
               "Flask / Django load test CPU-µs (95% CI)", "Flask / Django instructions", "agree?"]
     return [Rows("In-process micro-benchmark against the load test", header, rows,
@@ -230,7 +236,89 @@ def _micro_note(micro):
             f"calls ({micro.get('timer') or 'wall-clock timer'}) on {micro.get('machine')} at "
             f"{micro.get('datetime')}. "
             f"Agree: the in-process ratio is inside the load test's CI or within "
-            f"{microbench.AGREE:.0%} of it; 'same direction': both say the same framework is cheaper.")
-    if microbench.busy(micro):
+            f"{cross_checks.AGREE:.0%} of it; 'same direction': both say the same framework is cheaper.")
+    if cross_checks.busy(micro):
         note += f" The machine was busy (load average up to {micro['max_loadavg']:.1f}): timings wobble."
     return note
+
+
+# --- instructions per request (callgrind) ---------------------------------------------------
+
+def instruction_rows(counts: pd.DataFrame, load=None, kernel=None) -> list[Rows]:
+    """counts: Evidence.instructions; load: {path: Django/Flask CPU-µs Estimate}; kernel:
+    {path: {target: kernel share of the server's CPU time}}. Two tables per run."""
+    out = []
+    runs = list(dict.fromkeys(counts["run_id"]))
+    for run_id in runs:
+        rows = counts[counts["run_id"] == run_id]
+        suffix = f" ({run_id})" if len(runs) > 1 else ""
+        by = {(r.case, r.target): r for r in rows.itertuples()}
+        paths = list(dict.fromkeys(rows["case"]))
+        out += [_per_request(paths, by, load or {}, suffix),
+                _served(paths, by, kernel or {}, suffix)]
+    return out
+
+
+def _count(by, path, target, field="instructions"):
+    row = by.get((path, target))
+    value = getattr(row, field) if row is not None else None
+    return None if value is None or pd.isna(value) else value
+
+
+def _n(value):
+    return f"{value:,.0f}" if value is not None else "–"
+
+
+def _per_request(paths, by, load, suffix) -> Rows:
+    rows = []
+    for path in paths:
+        f, d, s, b = (_count(by, path, t) for t in TARGET_NAMES)
+        est = load.get(path)
+        rows.append([path, _n(f), _n(d), _n(s), _n(b), _ratio(d, f), _ratio(f, b, "{:.1f}"),
+                     _ratio(d, b, "{:.1f}"), est.text("{:.2f}") if est else "–"])
+    header = ["endpoint", *map(_name, TARGET_NAMES), "Django / Flask", "Flask / baseline",
+              "Django / baseline", "Django / Flask CPU-µs, load test (95% CI)"]
+    return Rows("Instructions per request, in-process: the framework and app alone" + suffix,
+                header, rows, numeric=tuple(range(1, 9)),
+                note="callgrind, N requests minus none after warm-up, hash seed, clock and "
+                     "database copy fixed. The CPU-µs ratio is the paired load test's at the same "
+                     "path; it includes gunicorn and the kernel, which cost every app alike, and "
+                     "the machine's cycles per instruction. Counts repeat exactly for one "
+                     "checkout, but depend on the heap's layout: the same commit at another "
+                     "checkout path counted up to 4% apart (Flask /queries?queries=20), so the "
+                     "ratios are good to a few percent.")
+
+
+def _served(paths, by, kernel, suffix) -> Rows:
+    rows = []
+    for path in paths:
+        for target in TARGET_NAMES:
+            served, own = _count(by, path, target, "served"), _count(by, path, target)
+            if served is None or own is None:
+                continue
+            share = kernel.get(path, {}).get(target)
+            rows.append([path, _name(target), _n(served), _n(own), _n(served - own),
+                         f"{own / served:.0%}", f"{share:.0%}" if share is not None else "–"])
+    header = ["endpoint", "target", "served", "framework and app", "gunicorn", "framework share",
+              "kernel share of CPU time (load test)"]
+    return Rows("A served request's instructions: framework and app, gunicorn, kernel" + suffix,
+                header, rows, numeric=(2, 3, 4, 5, 6),
+                note="Served: gunicorn's sync worker parses, calls the app, writes and closes, "
+                     "under callgrind; gunicorn = served minus in-process. callgrind counts user "
+                     "space only, so the kernel's part is the load test's: the server's system "
+                     "time over its CPU time over all the run's trials at that path. /proc samples"
+                     " it in 10 ms ticks: a default run pools about 350 ticks per cell, good to "
+                     "about ±4 points by counting alone; a quick run's figures are rougher.")
+
+
+# --- compare ---------------------------------------------------------------------------------
+
+def change_cells(c) -> list[str]:
+    """One row of `fdbench compare`'s table: a Change (analysis.compare) as text."""
+    def est(e):
+        return f"{e.value:,.4g} (n={e.n})" if e is not None else "–"
+
+    return [c.case, c.subject, c.metric, est(c.base), est(c.new),
+            c.change.text("{:+.1f}", scale=100, unit="%") if c.change else "–",
+            f"{c.p:.3g}" if c.p is not None else "n/a",
+            "REGRESSION" if c.regression else "ok"]

@@ -1,15 +1,46 @@
-"""Report sections for issue 7, kept out of report.py so each can change alone: the scaling
-sweep (throughput vs workers, efficiency, latency vs offered load, skipped points and why) and
-the per-database cost table (SQLite vs PostgreSQL side by side, DB server CPU apart).
-Reads stored runs only; returns HTML for report.html to embed."""
+"""The report's sections beyond the load test's own: one per static measurement (a table drawn
+from static/<name>.json; add a measurement's section to SECTIONS), the scaling sweep
+(throughput vs workers, efficiency, latency vs offered load, skipped points and why) and the
+per-database cost table (SQLite vs PostgreSQL side by side, DB server CPU apart). Each is its
+own function so that one can change without the page; they read stored runs only."""
+import json
 import statistics
 
 from jinja2 import Environment
 from markupsafe import Markup
 
-from . import charts
-from ..run import sweep as scaling
 from .. import store
+from ..analysis import by_path, sweep_stats
+from . import charts, rows
+
+# static/<name>.json -> (section id, heading, the tables drawn from it)
+SECTIONS = {
+    "loc": ("code-size", "Code size", lambda s, ev: rows.loc_rows(s["loc"])),
+    "admin": ("admin", "Admin for an MVP",
+              lambda s, ev: rows.admin_rows(s["loc"], s["footprint"], s.get("security"))),
+    "footprint": ("footprint", "Footprint: dependencies and start-up",
+                  lambda s, ev: rows.footprint_rows(s["footprint"])),
+    "layers": ("layers", "Layers", lambda s, ev: rows.layers_rows(s["layers"])),
+    "security": ("security", "Security out of the box", lambda s, ev: rows.security_rows(s["security"])),
+    "databases": ("databases", "Databases", lambda s, ev: rows.databases_rows(s["databases"])),
+    "microbench": ("microbench", "In-process micro-benchmarks", lambda s, ev: rows.microbench_rows(
+        s["microbench"], by_path.load_ratios(ev),
+        ev.per_endpoint(("flask", "django"), lambda f, d: f / d))),
+}
+NEEDS = {"admin": ("loc", "footprint")}  # a section drawn from other files
+
+
+def static_sections(ev) -> list[dict]:
+    """Tables for every static measurement fdbench knows; raw JSON for any other file."""
+    static, out = ev.static, []
+    for name, (sid, heading, build) in SECTIONS.items():
+        if all(n in static for n in NEEDS.get(name, (name,))):
+            out.append({"id": sid, "heading": heading, "tables": build(static, ev)})
+    out += [{"id": f"static-{name}", "heading": name, "raw": json.dumps(value, indent=2, sort_keys=True)}
+            for name, value in static.items() if name not in SECTIONS]
+    return out
+
+
 
 TEMPLATE = """
 {% if dbs %}
@@ -35,7 +66,7 @@ it (SQLite runs inside the app, so its cost is all in the gunicorn column).</p>
 """
 
 
-def section(ev) -> Markup:
+def scaling_and_databases(ev) -> Markup:
     runs = [(r, store.Run(r.path, r.meta).trials()) for r in ev.runs]
     sweeps = [_sweep(r, trials) for r, trials in runs if r.meta.get("scaling")]
     dbs, engines = _by_database([(r, t) for r, t in runs if not r.meta.get("scaling")])
@@ -74,8 +105,8 @@ def _by_database(runs):
 
 
 def _sweep(run, trials):
-    table = scaling.throughput_table(trials)
-    eff = scaling.efficiency(trials)
+    table = sweep_stats.throughput_table(trials)
+    eff = sweep_stats.efficiency(trials)
     rows = [{"scenario": b, "target": t, "worker_class": c, "workers": w, "rps": f"{rps:,.0f}",
              "efficiency": f"{eff[(b, t, c, w)]:.2f}" if (b, t, c, w) in eff else "–"}
             for (b, t, c, w), rps in sorted(table.items())]
@@ -105,10 +136,10 @@ def _throughput_chart(table):
 
 def _latency_chart(trials):
     """p50 and p99 against offered load, as a share of each app's own capacity."""
-    caps = scaling.capacity(trials)
+    caps = sweep_stats.capacity(trials)
     pts = {}
     for t in trials:
-        share = scaling.fraction_of(t, caps)
+        share = sweep_stats.fraction_of(t, caps)
         if share is None or t["status"] != "ok" or not t.get("latency_us"):
             continue
         pts.setdefault((t["scenario"], t["target"]), []).append(

@@ -17,9 +17,10 @@ from ..errors import FdbenchError
 from .generator import LoadProcess
 from .sampling import CoreMonitor, ServerSampler
 from ..infra.serve import Server
-from .trial import db_cost, failed_record, record_for, serve_config
+from ..targets import FRAMEWORKS  # the slower of these sets the ladder
+from .records import db_cost, failed_record, record_for
+from .trial import serve_config
 
-FRAMEWORKS = ("flask", "django", "django-stripped")  # the slower of these sets the ladder
 SATURATION = "saturation"
 
 

@@ -3,21 +3,19 @@ finishes, so that Ctrl-C (or a crash) leaves a `partial` run that `--resume` can
 import itertools
 import json
 from dataclasses import asdict, replace
-from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..infra import db as dbmod
 from ..infra import fingerprint, reaper
-from scenarios.matrix import PROFILES
-
 from ..paths import VAR
-from .plan import open_loop_trials, planned_trials, stored_config
 from ..store import Run
-from .generator import Generators
+from .config import stored_config
 from .external import probe, run_target_trial
+from .generator import Generators
 from .alternate import run_scenario
+from .plan import open_loop_trials, planned_trials
 from .trial import run_paired, run_trial
 
 console = Console(stderr=True)
@@ -149,37 +147,3 @@ def bench(cfg, db_url, out_dir, resume=None, db_pids=()):
     finally:
         run.finish(status)
     return run
-
-
-def after_trials(run, db_url, static=None, instructions=None, report=True):
-    """The measurements that need no load, then the report. Returns the report's path.
-    `static`/`instructions` None: as the run's profile says (the quick profile skips both).
-    `report`: where to write it (True: reports/<run-id>/), or False for no report."""
-    profile = PROFILES[run.meta["profile"]]
-    if static is None and not profile.static:
-        console.print(f"{run.meta['profile']} profile: no code size, footprint or security "
-                      "measurements (--static adds them)")
-    elif static is not False:
-        from ..measure import collect as static_measures
-
-        console.print("measuring code size, footprint, layers and security ...")
-        static_measures.collect(run.path, db_url)
-    if instructions is None and not profile.instructions:
-        console.print(f"{run.meta['profile']} profile: no instruction counts (--instructions "
-                      "adds them)")
-    elif instructions is not False:
-        from ..measure import instructions as instr
-
-        console.print("counting instructions per request under callgrind ...")
-        try:
-            # always all six endpoints, whatever the run's scenarios: the list is part of what
-            # the driver loads, and a shorter one moved some counts by 0.8% (see `measure`)
-            instr.write(run.path, instr.measure(run.meta["config"]["targets"], db_url=db_url))
-        except instr.ValgrindMissing as exc:
-            console.print(f"[yellow]{exc}[/]")
-    if report:
-        from ..paths import REPORTS
-        from ..report.html import render
-
-        return render([run.path], REPORTS / run.path.name if report is True else report)
-    return None

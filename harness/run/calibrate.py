@@ -14,7 +14,7 @@ from ..infra import fingerprint, reaper
 from .alternate import AlternatingLoad
 from ..errors import FdbenchError
 from ..paths import VAR
-from .plan import split_cpus
+from .config import split_cpus
 from ..infra.serve import Server, ServeConfig
 from ..store import write_atomic
 

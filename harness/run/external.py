@@ -7,7 +7,8 @@ import urllib.request
 from urllib.parse import urlsplit
 
 from ..errors import FdbenchError
-from .trial import failed_record, flags_for, generator_cores, generator_fields, load_fields, open_load
+from .records import failed_record, flags_for, generator_cores, generator_fields, load_fields
+from .trial import open_load
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")  # the same rule as harness.loadgen's
 NOT_SAMPLED = "server_not_sampled"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..infra import reaper
 from ..errors import FdbenchError
 from ..paths import ROOT
-from ..infra.serve import free_port
+from ..infra.ports import free_port
 
 
 class LoadProcess:

@@ -6,14 +6,19 @@ A point that needs more cores than the server gets is skipped, with the reason s
 run.json, never run oversubscribed: a second worker on the same core measures time-slicing,
 not scaling. Each sweep point is its own scenario name (`db@2w-gthread`), so the stats never
 pool trials of different server configurations; Flask and Django are paired per point."""
-import statistics
 from dataclasses import asdict, dataclass
 
-from scenarios.matrix import SCENARIOS, TARGETS
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from ..errors import FdbenchError
-from .plan import RunShape, check_numbers, choose, rotate, split_cpus
-from .trial import TrialSpec
+from scenarios.matrix import SCENARIOS
+
+from ..analysis.sweep_stats import capacity, point_name
+from ..infra import db as dbmod
+from ..store import Run
+from ..targets import TARGETS
+from .bench import ceiling_rps, console, run_meta, run_specs
+from .config import RunShape, check_numbers, choose, split_cpus
+from .plan import TrialSpec, rotate
 
 WORKERS = (1, 2, 4)
 WORKER_CLASSES = ("sync", "gthread")
@@ -41,10 +46,6 @@ def make_config(targets=None, scenarios=None, repeat=None, warmup=None, duration
         server_cpus=server_cpus,
         load_cpus=load_cpus,
     )
-
-
-def point_name(workers, worker_class):
-    return f"{workers}w-{worker_class}"
 
 
 def points(cfg):
@@ -90,15 +91,6 @@ def closed_trials(cfg, feasible):
     return specs
 
 
-def capacity(trials):
-    """Median closed-loop rps per (scenario name with point, target)."""
-    rates = {}
-    for t in trials:
-        if t["mode"] == "closed" and t["status"] == "ok" and not t.get("errors"):
-            rates.setdefault((t["scenario"], t["target"]), []).append(t["rps"])
-    return {k: statistics.median(v) for k, v in rates.items()}
-
-
 def open_trials(cfg, point, capacities, first_order):
     """Open loop at each fraction of the app's own capacity at `point`."""
     specs = []
@@ -120,54 +112,8 @@ def meta(cfg, feasible, skipped):
             "load_point": load_point(feasible), "config": asdict(cfg)}
 
 
-def split_scenario(name):
-    """`db@2w-gthread` → ("db", 2, "gthread"); a plain scenario name → (name, None, None)."""
-    base, _, point = name.partition("@")
-    if not point:
-        return base, None, None
-    workers, _, worker_class = point.partition("w-")
-    return base, int(workers), worker_class
-
-
-def throughput_table(trials):
-    """Median closed-loop rps per (scenario, target, worker_class, workers), usable trials only."""
-    cells = {}
-    for t in trials:
-        base, workers, worker_class = split_scenario(t["scenario"])
-        if workers is None or t["mode"] != "closed" or t["status"] != "ok" or t.get("errors"):
-            continue
-        cells.setdefault((base, t["target"], worker_class, workers), []).append(t["rps"])
-    return {k: statistics.median(v) for k, v in cells.items()}
-
-
-def efficiency(trials):
-    """Scaling efficiency rps(n) / (n · rps(1)) for every n > 1 measured, per (scenario,
-    target, worker_class): 1.0 is perfect, 1/n is no gain at all."""
-    table = throughput_table(trials)
-    out = {}
-    for (base, target, worker_class, workers), rps in table.items():
-        one = table.get((base, target, worker_class, 1))
-        if workers > 1 and one:
-            out[(base, target, worker_class, workers)] = rps / (workers * one)
-    return out
-
-
-def fraction_of(trial, capacities):
-    """The share of capacity an open-loop trial offered (None for closed loop)."""
-    cap = capacities.get((trial["scenario"], trial["target"]))
-    if trial["mode"] != "open" or not cap:
-        return None
-    return trial["rate"] / cap
-
-
 def run(cfg, db_url, out_dir, db_pids=()):
     """Closed-loop sweep, then open loop at the load point; returns the stored Run."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from ..infra import db as dbmod
-    from .bench import ceiling_rps, console, run_meta, run_specs
-    from ..store import Run
-
     feasible, skipped = points(cfg)
     dbmod.ensure(db_url)
     stored = Run.create(out_dir, run_meta(cfg, db_url, bool(db_pids)) | {"scaling": meta(cfg, feasible, skipped)})

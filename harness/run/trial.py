@@ -1,57 +1,12 @@
 """One trial: a fresh gunicorn, a readiness probe, the load generator's warm-up (discarded),
 the measured window with the server's CPU sampled at its edges, then a clean stop."""
 import contextlib
-from dataclasses import asdict, dataclass
 
-from .. import histogram
 from ..errors import FdbenchError
-from .generator import load_process
-from .sampling import CoreMonitor, ServerSampler
 from ..infra.serve import Server, ServeConfig
-
-GENERATOR_BOUND_PCT = 90.0      # locust above this share of its cores: it, not the server, limits
-NEAR_CEILING = 0.9              # rps within 10% of the generator's calibrated ceiling
-CONTENDED_PCT = 10.0            # others used more than this share of the server's cores
-
-
-@dataclass
-class TrialSpec:
-    trial_id: str
-    round: int
-    order: int
-    target: str
-    app: str
-    variant: str
-    scenario: str
-    path: str
-    mode: str
-    users: int
-    rate: float | None
-    warmup_s: float
-    duration_s: float
-    workers: int
-    worker_class: str
-    level: str | None = None       # an alternating trial's load level ('saturation', '75%', ...)
-    fraction: float | None = None  # its share of the slower framework's capacity (open loop)
-
-
-def flags_for(rps, errors, generator_cpu_pct, vanished, ceiling_rps, generator_cores=1,
-              cores=None):
-    """generator_cores: cores the generator processes could use together (one process: 1);
-    their summed CPU is compared with that many cores, the calibrated ceiling scaled by it.
-    cores: CoreMonitor's figures for the server's CPUs (None: not measured)."""
-    flags = []
-    if cores and cores["other_pct"] + cores["steal_pct"] > CONTENDED_PCT:
-        flags.append("contended")
-    if generator_cpu_pct > GENERATOR_BOUND_PCT * generator_cores:
-        flags.append("generator_bound")
-    if ceiling_rps and rps >= NEAR_CEILING * ceiling_rps * generator_cores:
-        flags.append("near_generator_ceiling")
-    if errors:
-        flags.append("errors")
-    if vanished:
-        flags.append("worker_exited")
-    return flags
+from .generator import load_process
+from .records import db_cost, failed_record, record_for
+from .sampling import CoreMonitor, ServerSampler
 
 
 def open_load(spec, url, load_cpus, generators=None):
@@ -82,80 +37,6 @@ def measure(spec, servers, load_cpus, db_pids=(), generators=None, server_cpus=(
         for sample in samples:
             sample["cores"] = shared
         return samples, db_sample, load.expect("result")
-
-
-def per_request(cpu_s, requests):
-    return round(1e6 * cpu_s / requests, 2) if requests and cpu_s is not None else None
-
-
-def db_cost(db_url, db_sample, sample, requests):
-    """DB server CPU apart, and the total a request costs. SQLite runs inside the workers, so
-    the total is the server's; an external server we cannot sample leaves the total unknown."""
-    if db_sample is not None:
-        db_cpu = db_sample["cpu_s"]
-        total = sample["cpu_s"] + db_cpu
-    else:
-        db_cpu = None
-        total = sample["cpu_s"] if db_url.startswith("sqlite") else None
-    return {"db_cpu_s": None if db_cpu is None else round(db_cpu, 4),
-            "db_cpu_us_per_request": per_request(db_cpu, requests),
-            "total_cpu_us_per_request": per_request(total, requests)}
-
-
-def load_fields(spec, result):
-    """What the load generator measured: (the record's first fields, histogram, rps)."""
-    hist = histogram.decode(result["histogram"])
-    elapsed, requests = result["elapsed_s"], result["requests"]
-    rps = requests / elapsed if elapsed else 0.0
-    return {
-        **asdict(spec),
-        "duration_s": elapsed,
-        "requests": requests,
-        "errors": result["errors"],
-        "rps": round(rps, 1),
-        "latency_us": histogram.summary(hist),
-        "latency_locust_ms": result["locust"],
-    }, hist, rps
-
-
-def record_for(spec, server, sample, result, ceiling_rps, db=None):
-    """db: db_cost()'s fields, or None when the trial had no DB figures to add."""
-    fields, hist, rps = load_fields(spec, result)
-    requests = result["requests"]
-    master = server.proc.pid
-    workers = [round(mb, 1) for pid, mb in sample["rss_mb"].items() if pid != master]
-    return {
-        **fields,
-        "server_cpu_s": round(sample["cpu_s"], 4),
-        "server_sys_s": round(sample["sys_s"], 2),
-        "cpu_us_per_request": round(1e6 * sample["cpu_s"] / requests, 2) if requests else None,
-        **(db or {}),
-        "rss_mb": {"master": round(sample["rss_mb"].get(master, 0.0), 1), "workers": workers,
-                   "worker_peak": max(workers, default=None)},
-        "generator_cpu_pct": result["generator_cpu_pct"],
-        "sampler_cpu_s": round(sample["sampler_cpu_s"], 5),
-        "server_cores": sample.get("cores"),
-        "flags": flags_for(rps, result["errors"], result["generator_cpu_pct"],
-                           sample["vanished"], ceiling_rps, generator_cores(result),
-                           sample.get("cores")),
-        "status": "ok",
-        "reason": None,
-        **generator_fields(result),
-    }, hist
-
-
-def generator_cores(result):
-    return (result.get("generator") or {}).get("cores", 1)
-
-
-def generator_fields(result):
-    """Only a distributed trial says how its load was made (processes, cores, per worker)."""
-    return {"generator": result["generator"]} if result.get("generator") else {}
-
-
-def failed_record(spec, reason):
-    return {**asdict(spec), "requests": 0, "errors": None, "rps": None, "latency_us": None,
-            "cpu_us_per_request": None, "flags": ["failed"], "status": "failed", "reason": reason}, None
 
 
 def serve_config(spec, db_url, server_cpus):

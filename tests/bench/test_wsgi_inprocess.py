@@ -21,7 +21,7 @@ import time
 import pytest
 from werkzeug.test import Client
 
-from harness.measure.microbench import ENDPOINTS
+from harness.targets import ENDPOINTS
 from harness.paths import APPS
 
 MIN_ROUNDS = 100

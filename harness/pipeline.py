@@ -1,0 +1,116 @@
+"""The flows the commands run, stage after stage: trials into the store, then the measurements
+that need no load, then the report and the claims (`fdbench bench`); the scaling sweep and its
+report; comparing two stored runs; counting instructions. cli.py only turns the command line
+into these calls, so each flow reads top to bottom in one place."""
+from pathlib import Path
+
+from rich.console import Console
+
+from scenarios.matrix import PROFILES
+
+from .analysis import compare as comparing
+from .infra import db as dbmod
+from .paths import REPORTS, RESULTS
+from .report import degraded, terminal
+from .report.html import compare_page, render
+from .run import bench as benching
+from .run import sweep
+from .run.bench import console
+
+
+def bench(cfg, db, out=None, resume=None, static=None, instructions=None, report=True):
+    """`fdbench bench`: the trials, the summary tables, the no-load passes, the report, the
+    claims table, and last what made the figures worth less. `out`: the --out folder or None."""
+    with dbmod.database(db, cfg.server_cpus) as database:  # a throwaway cluster ends here
+        run = benching.bench(cfg, database.url, Path(out or RESULTS), resume, database.server_pids)
+        out_console = Console(width=max(Console().width, 110))
+        out_console.print(terminal.summary_table(run.trials()))
+        out_console.print(terminal.ratios_table(run.trials()))
+        out_console.print(terminal.problems_table(run.trials()) or "no trial failed or was flagged")
+        page = after_trials(run, database.url, static, instructions,
+                            report and report_path(run.path, out))
+    terminal.print_claims(run.path, out_console)
+    out_console.print(f"run {run.meta['status']}: {run.path}")
+    if page:
+        out_console.print(f"report: {page}")
+    wanted = PROFILES[run.meta["profile"]].instructions if instructions is None else instructions
+    terminal.print_warnings(out_console, degraded.warnings(run.path, wanted))
+    return run
+
+
+def report_path(run_path, out):
+    """reports/<run-id>/ by default; with --out, inside the run folder, so a run put somewhere
+    else keeps its report with it."""
+    return run_path / "report.html" if out else REPORTS / run_path.name
+
+
+def after_trials(run, db_url, static=None, instructions=None, report=True):
+    """The measurements that need no load, then the report. Returns the report's path.
+    `static`/`instructions` None: as the run's profile says (the quick profile skips both).
+    `report`: where to write it (True: reports/<run-id>/), or False for no report."""
+    profile = PROFILES[run.meta["profile"]]
+    if static is None and not profile.static:
+        console.print(f"{run.meta['profile']} profile: no code size, footprint or security "
+                      "measurements (--static adds them)")
+    elif static is not False:
+        from .measure import collect
+
+        console.print("measuring code size, footprint, layers and security ...")
+        collect.collect(run.path, db_url)
+    if instructions is None and not profile.instructions:
+        console.print(f"{run.meta['profile']} profile: no instruction counts (--instructions "
+                      "adds them)")
+    elif instructions is not False:
+        from .measure import instructions as instr
+
+        console.print("counting instructions per request under callgrind ...")
+        try:
+            # always all six endpoints, whatever the run's scenarios: the list is part of what
+            # the driver loads, and a shorter one moved some counts by 0.8% (see `measure`)
+            instr.write(run.path, instr.measure(run.meta["config"]["targets"], db_url=db_url))
+        except instr.ValgrindMissing as exc:
+            console.print(f"[yellow]{exc}[/]")
+    if report:
+        return render([run.path], REPORTS / run.path.name if report is True else report)
+    return None
+
+
+def scaling(cfg, db, out=None, report=True):
+    """`fdbench scaling`: the sweep into a run folder, then its report. Returns (run, page)."""
+    with dbmod.database(db, cfg.server_cpus) as database:
+        result = sweep.run(cfg, database.url, Path(out or RESULTS), database.server_pids)
+    page = render([result.path], report_path(result.path, out)) if report else None
+    return result, page
+
+
+def compare(base_dir, new_dir, fail_above, html_path, console) -> int:
+    """`fdbench compare`: table, HTML page, regressions named; the exit code."""
+    cmp = comparing.compare(base_dir, new_dir, fail_above)
+    console.print(terminal.compare_table(cmp))
+    for note in cmp.notes:
+        console.print(note)
+    html_path = html_path or REPORTS / f"compare-{cmp.base.run_id}-vs-{cmp.new.run_id}" / "index.html"
+    console.print(f"compare page: {compare_page(cmp, html_path, fail_above)}")
+    for c in cmp.regressions:
+        console.print(f"[bold red]regression:[/] {c.text()}", soft_wrap=True)
+    if not cmp.regressions:
+        console.print(f"no significant regression above {fail_above:g}%")
+    return 1 if cmp.regressions else 0
+
+
+def instructions(apps, endpoints, requests, out):
+    """`fdbench instructions`: measure, write, print; a missing valgrind is a message, not a
+    failure."""
+    from .measure import instructions as instr
+    from .targets import TARGET_NAMES
+
+    err = Console(stderr=True)
+    try:
+        data = instr.measure_with_progress(apps or list(TARGET_NAMES), endpoints, requests, err)
+    except instr.ValgrindMissing as exc:
+        err.print(f"fdbench: {exc}", soft_wrap=True)
+        return None
+    path = instr.write_file(out or instr.default_out(), data)
+    Console(width=max(Console().width, 110)).print(terminal.instructions_table(data))
+    err.print(f"{len(data['counts'])} counts in {data['duration_s']:.0f} s, written to {path}")
+    return path

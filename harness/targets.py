@@ -1,0 +1,41 @@
+"""What fdbench measures, named once: the targets (an app in a variant) and the endpoints every
+app serves. Everything else imports these; nothing here imports anything.
+
+Two lists of request paths, because two kinds of measurement need different things:
+- ENDPOINTS: one request per endpoint, for the in-process measures that look at what a
+  request goes through (layers, micro-benchmarks, code size by feature). `/updates` writes
+  20 rows like `/queries` reads 20, so the two are alike but for the writes.
+- COUNTED_PATHS: the paths callgrind counts. They are the load test's own requests
+  (scenarios queries-20 and updates-5 in scenarios/matrix.py), so that each count stands
+  beside the CPU-µs ratio measured at the same path. The list is on the driver's command
+  line and shapes the heap the counts depend on: changing it changes every count.
+"""
+
+# target -> (app, variant): what a trial serves. "default" is the app as its community writes
+# it; Django is also measured without middleware, to say where the gap comes from.
+TARGETS = {
+    "flask": ("flask", "default"),
+    "django": ("django", "default"),
+    "django-stripped": ("django", "stripped"),
+    "baseline": ("baseline", "default"),
+}
+TARGET_NAMES = tuple(TARGETS)
+FRAMEWORKS = ("flask", "django", "django-stripped")  # every target but the bare WSGI ceiling
+
+# endpoint name -> the path requested
+ENDPOINTS = {
+    "json": "/json",
+    "plaintext": "/plaintext",
+    "db": "/db",
+    "queries": "/queries?queries=20",
+    "fortunes": "/fortunes",
+    "updates": "/updates?queries=20",
+}
+COUNTED_PATHS = (*(ENDPOINTS[e] for e in ("json", "plaintext", "db", "queries", "fortunes")),
+                 "/updates?queries=5")
+
+
+def target_of(app, variant="default"):
+    """The target name of (app, variant), or None for a pair fdbench does not serve."""
+    wanted = (app, variant or "default")
+    return next((name for name, pair in TARGETS.items() if pair == wanted), None)
