@@ -66,7 +66,7 @@ def after_trials(run, db_url, static=None, instructions=None, report=True):
         console.print("counting instructions per request under callgrind ...")
         try:
             # always all six endpoints, whatever the run's scenarios: the list is part of what
-            # the driver loads, and a shorter one moved some counts by 0.8% (see `measure`)
+            # the driver loads, and a shorter one moved some counts by 0.8% (see instructions.measure)
             instr.write(run.path, instr.measure(run.meta["config"]["targets"], db_url=db_url))
         except instr.ValgrindMissing as exc:
             console.print(f"[yellow]{exc}[/]")

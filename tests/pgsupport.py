@@ -1,7 +1,7 @@
 """Where the PostgreSQL tests get their server, and what happens when there is none.
 
 FDBENCH_TEST_PG_URL (or a postgresql DATABASE_URL) names a server to use; otherwise a
-throwaway cluster is started from the installed binaries (harness/pg.py). With no binaries
+throwaway cluster is started from the installed binaries (harness/infra/pg.py). With no binaries
 the PostgreSQL tests FAIL, so a CI machine that lost its PostgreSQL cannot pass by skipping;
 set FDBENCH_ALLOW_NO_PG=1 to skip them instead on a machine that has no PostgreSQL on purpose."""
 import os

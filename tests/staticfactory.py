@@ -1,5 +1,5 @@
-"""Small static/*.json files in the stored shape (harness/loc.py, footprint.py, layers.py,
-security.py, dbcheck.py, microbench.py) with numbers chosen here, so a report test knows what
+"""Small static/*.json files in the stored shape (harness/measure/: loc.py, footprint.py, layers.py,
+security.py, databases.py, microbench.py) with numbers chosen here, so a report test knows what
 each table must show."""
 
 

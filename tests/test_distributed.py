@@ -1,4 +1,4 @@
-"""Distributed load (issue 7): locust's master/worker mode with several generator processes,
+"""Distributed load: locust's master/worker mode with several generator processes,
 `bench --target` against an app fdbench did not start, workers joining by hand, and the
 loopback-only rule. Real gunicorn, real locust, short bounded windows."""
 import json

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 from scipy import stats as sps
 
+from ..targets import FRAMEWORKS, TARGET_NAMES
 from . import stats
 from .evidence import LoadedRun, instructions_frame, load_run
-from ..targets import FRAMEWORKS, TARGET_NAMES
 
 ALPHA = 0.05
 INSTRUCTIONS_PCT = 1.0

@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import stats
 from .. import store
 from ..errors import FdbenchError
 from ..targets import target_of
+from . import stats
 
 
 @dataclass
 class LoadedRun:
-    """One run folder: run.json, the trials as a frame, static/*.json, instructions.json."""
+    """One run folder as the analysis reads it: run.json, the trials as a frame, static/*.json,
+    instructions.json (store.Run is the folder itself, which runs write)."""
     path: Path
     meta: dict
     trials: pd.DataFrame

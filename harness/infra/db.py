@@ -72,7 +72,7 @@ class Database:
 @contextmanager
 def database(db=None, cpus=()):
     """The database a command works on. `postgres` with no PostgreSQL DATABASE_URL starts a
-    throwaway cluster (harness/pg.py) pinned to `cpus`, removed when the block ends; its
+    throwaway cluster (infra/pg.py) pinned to `cpus`, removed when the block ends; its
     postmaster pid is given so that its CPU time can be counted as part of each request."""
     if db == "postgres" and not given_postgres_url():
         from .pg import Cluster

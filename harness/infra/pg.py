@@ -15,8 +15,8 @@ from pathlib import Path
 
 import psutil
 
-from . import reaper
 from ..errors import FdbenchError
+from . import reaper
 from .ports import free_port
 
 DATABASE = "fdbench"

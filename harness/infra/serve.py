@@ -9,9 +9,9 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 
-from . import reaper
 from ..errors import FdbenchError
 from ..paths import APPS, ROOT
+from . import reaper
 from .ports import check_port_free, free_port
 
 # app name -> (directory gunicorn runs in, WSGI callable, extra environment)

@@ -13,8 +13,8 @@ import urllib.request
 
 import sqlalchemy as sa
 
-from ..infra import db as dbmod
 from ..errors import FdbenchError
+from ..infra import db as dbmod
 from ..infra.serve import Server, ServeConfig
 
 APPS = ("flask", "django")

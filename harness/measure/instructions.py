@@ -57,14 +57,14 @@ from pathlib import Path
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
                            TimeElapsedColumn)
 
-from . import callgrind_env
-from ..infra import db as dbmod
 from ..errors import FdbenchError
+from ..infra import db as dbmod
 from ..infra.fingerprint import packages
-from ..paths import APPS, RESULTS, ROOT, VAR
 from ..infra.serve import APP_SPECS, VARIANTS
+from ..paths import APPS, RESULTS, ROOT, VAR
 from ..store import write_atomic
 from ..targets import COUNTED_PATHS, TARGETS
+from . import callgrind_env
 
 SCHEMA = 1
 DEFAULT_REQUESTS = 10

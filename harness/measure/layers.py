@@ -1,6 +1,7 @@
 """What "fewer layers" means in numbers: Python function calls per request, the stack depth at
 which the view starts, and the middleware that wraps every request, per app/variant and
-endpoint. Measured in a child process that loads the app as gunicorn does (see harness.measure.inprocess)."""
+endpoint. Measured in a child process that loads the app as gunicorn does (see
+inprocess.py)."""
 from ..paths import APPS
 from ..targets import ENDPOINTS, TARGET_NAMES, TARGETS
 from . import inprocess

@@ -14,11 +14,11 @@ from contextlib import ExitStack
 from dataclasses import replace
 
 from ..errors import FdbenchError
-from .generator import LoadProcess
-from .sampling import CoreMonitor, ServerSampler
 from ..infra.serve import Server
 from ..targets import FRAMEWORKS  # the slower of these sets the ladder
+from .generator import LoadProcess
 from .records import db_cost, failed_record, record_for
+from .sampling import CoreMonitor, ServerSampler
 from .trial import serve_config
 
 SATURATION = "saturation"

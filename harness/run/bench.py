@@ -11,10 +11,10 @@ from ..infra import db as dbmod
 from ..infra import fingerprint, reaper
 from ..paths import VAR
 from ..store import Run
+from .alternate import run_scenario
 from .config import stored_config
 from .external import probe, run_target_trial
 from .generator import Generators
-from .alternate import run_scenario
 from .plan import open_loop_trials, planned_trials
 from .trial import run_paired, run_trial
 

@@ -9,14 +9,14 @@ import shutil
 import statistics
 import subprocess
 
+from ..errors import FdbenchError
 from ..infra import db as dbmod
 from ..infra import fingerprint, reaper
-from .alternate import AlternatingLoad
-from ..errors import FdbenchError
-from ..paths import VAR
-from .config import split_cpus
 from ..infra.serve import Server, ServeConfig
+from ..paths import VAR
 from ..store import write_atomic
+from .alternate import AlternatingLoad
+from .config import split_cpus
 
 TURNS = 3
 

@@ -3,7 +3,7 @@
     python -m harness.distributed master --host URL --path PATH --workers N --port P ...
     python -m harness.distributed worker --master-host HOST --master-port P [--once]
 
-The master (a locust MasterRunner) talks to the parent like harness.loadgen does, by JSON lines
+The master (a locust MasterRunner) talks to the parent like run/loadgen.py does, by JSON lines
 on stdout, and sends no load itself. It opens and closes the measured window with custom
 messages; each worker (a WorkerRunner) records its own HdrHistogram, counts and CPU time over
 that window and sends them back, and the master merges them into one result.

@@ -1,7 +1,7 @@
 """Trials against an app fdbench did not start (`fdbench bench --target URL`), served by
 `fdbench serve` on this machine or, through an SSH tunnel, on another one. There is no gunicorn
 of ours to sample, so server CPU, CPU-µs per request and RSS stay empty and the trial says why:
-nothing is estimated. The load still goes only to this machine's loopback (as harness.loadgen
+nothing is estimated. The load still goes only to this machine's loopback (as run/loadgen.py
 insists): `ssh -L 8000:127.0.0.1:8000 apphost` makes another host's app answer on it."""
 import urllib.request
 from urllib.parse import urlsplit
@@ -10,7 +10,7 @@ from ..errors import FdbenchError
 from .records import failed_record, flags_for, generator_cores, generator_fields, load_fields
 from .trial import open_load
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")  # the same rule as harness.loadgen's
+LOOPBACK = ("127.0.0.1", "localhost", "::1")  # the same rule as loadgen's
 NOT_SAMPLED = "server_not_sampled"
 REASON = "served elsewhere (--target): server CPU and memory not measured, no CPU-µs/request"
 

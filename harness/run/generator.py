@@ -12,10 +12,10 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from ..infra import reaper
 from ..errors import FdbenchError
-from ..paths import ROOT
+from ..infra import reaper
 from ..infra.ports import free_port
+from ..paths import ROOT
 
 
 class LoadProcess:

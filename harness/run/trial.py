@@ -49,7 +49,7 @@ def run_trial(spec, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, db_p
     """Returns (record, histogram or None). A failure becomes a failed record, not an exception,
     so one broken trial never ends the run; Ctrl-C still propagates. db_pids: the DB server's
     root pids when fdbench runs it, so its CPU counts as part of each request's cost.
-    generators: a load.Generators for locust's master/worker mode (None: one process)."""
+    generators: a generator.Generators for locust's master/worker mode (None: one process)."""
     try:
         with Server(serve_config(spec, db_url, server_cpus)) as server:
             (sample,), db_sample, result = measure(spec, [server], load_cpus, db_pids, generators,

@@ -9,7 +9,7 @@ What keeps the ratios honest (a wall-clock run on a busy 2-core machine once gav
   request: time spent waiting for a CPU that another process holds is not counted;
 - every endpoint is warmed up before it is timed (first-request setup, caches), and timed for
   at least MIN_ROUNDS calls, not the five a slow first call leaves pytest-benchmark; the report
-  takes the fastest call (harness/microbench.py says why);
+  takes the fastest call (harness/measure/microbench.py says why);
 - the endpoint is the outer loop, so Flask, Django and the baseline of one endpoint run back
   to back and share whatever the machine is doing then;
 - all three apps read the same SQLite file over one persistent connection each, checked below;
