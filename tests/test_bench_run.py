@@ -21,9 +21,9 @@ TRIAL_KEYS = {"trial_id", "round", "target", "app", "variant", "scenario", "mode
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
     env = tagged_env()
-    proc = fdbench("bench", "--profile", "quick", "--apps", "flask,django,baseline",
-                   "--scenarios", "json,fortunes", "--warmup", "0.5", "--duration", "1.5",
-                   "--modes", "closed", "--no-static", "--no-instructions", "--out", str(out),
+    proc = fdbench("bench", "--profile", "quick", "--separate", "--apps", "flask,django,baseline",
+                   "--scenarios", "json,fortunes", "--repeat", "1", "--warmup", "0.5",
+                   "--duration", "1.5", "--modes", "closed", "--no-static", "--no-instructions", "--out", str(out),
                    env=env)
     assert proc.returncode == 0, proc.stderr
     (run_dir,) = out.iterdir()
@@ -89,8 +89,8 @@ def test_summary_printed_and_nothing_left_behind(quick_run):
 
 def test_open_loop_holds_the_offered_rate(tmp_path):
     """A fixed-rate trial sends at the rate asked, and its latency counts from intended times."""
-    proc = fdbench("bench", "--profile", "quick", "--apps", "baseline", "--scenarios", "json",
-                   "--modes", "open", "--warmup", "0.5", "--duration", "2", "--no-static",
+    proc = fdbench("bench", "--profile", "quick", "--separate", "--apps", "baseline",
+                   "--scenarios", "json", "--repeat", "1", "--modes", "open", "--warmup", "0.5", "--duration", "2", "--no-static",
                    "--no-instructions", "--no-report", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     (trial,) = [json.loads(x) for x in next(tmp_path.glob("*/trials.jsonl")).read_text().splitlines()]
@@ -104,8 +104,8 @@ def test_open_loop_holds_the_offered_rate(tmp_path):
 
 def test_interrupt_keeps_finished_trials_then_resume(tmp_path):
     env = tagged_env()
-    args = ["bench", "--profile", "quick", "--apps", "flask,baseline", "--scenarios", "json",
-            "--repeat", "3", "--warmup", "0.3", "--duration", "1", "--out", str(tmp_path),
+    args = ["bench", "--profile", "quick", "--separate", "--modes", "open", "--apps",
+            "flask,baseline", "--scenarios", "json", "--repeat", "3", "--warmup", "0.3", "--duration", "1", "--out", str(tmp_path),
             "--no-static", "--no-instructions", "--no-report"]
     proc = subprocess.Popen([*FDBENCH, *args], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)

@@ -16,18 +16,20 @@ from tests.helpers import TAG, fdbench, left_behind, tagged_env
 
 
 def test_a_rounds_cost_trials_of_one_scenario_run_together():
-    cfg = make_config("default", targets=["flask", "django", "baseline"], scenarios=["json", "db"])
-    groups = batches(planned_trials(cfg), cfg.paired)
+    cfg = make_config("default", targets=["flask", "django", "baseline"], scenarios=["json", "db"],
+                      paired=True)
+    groups = batches(planned_trials(cfg), cfg)
     paired = [g for g in groups if g[0].mode == "open"]
     assert all(len(g) == 3 and len({(s.round, s.scenario) for s in g}) == 1 for g in paired)
     assert len(paired) == cfg.rounds * 2
     assert all(len(g) == 1 for g in groups if g[0].mode == "closed")
     separate = make_config("default", targets=["flask", "django"], scenarios=["json"], paired=False)
-    assert all(len(g) == 1 for g in batches(planned_trials(separate), separate.paired))
+    assert all(len(g) == 1 for g in batches(planned_trials(separate), separate))
 
 
-def first_rate(targets, **kw):
-    return planned_trials(make_config("quick", targets=targets, scenarios=["json"], **kw))[0].rate
+def first_rate(targets, paired=True):
+    cfg = make_config("quick", targets=targets, scenarios=["json"], paired=paired)
+    return next(s.rate for s in planned_trials(cfg) if s.mode == "open")
 
 
 def test_the_scenarios_rate_is_shared_among_the_paired_apps():
@@ -41,8 +43,9 @@ def test_the_scenarios_rate_is_shared_among_the_paired_apps():
 def paired_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("paired")
     env = tagged_env()
-    proc = fdbench("bench", "--profile", "quick", "--apps", "flask,baseline", "--scenarios", "json",
-                   "--warmup", "0.5", "--duration", "2", "--no-static", "--no-instructions",
+    proc = fdbench("bench", "--profile", "quick", "--paired", "--modes", "open", "--apps",
+                   "flask,baseline", "--scenarios", "json", "--repeat", "1", "--warmup", "0.5",
+                   "--duration", "2", "--no-static", "--no-instructions",
                    "--no-report", "--out", str(out), env=env)
     assert proc.returncode == 0, proc.stderr
     (run_dir,) = out.iterdir()

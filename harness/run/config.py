@@ -110,6 +110,10 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
             raise FdbenchError(f"unknown mode {mode!r}: choose from closed, open")
     if worker_class not in WORKER_CLASSES:
         raise FdbenchError(f"unknown worker class {worker_class!r}: choose from {', '.join(WORKER_CLASSES)}")
+    alternate = p.alternate and paired is None and generator_processes == 1 and not target
+    if modes and alternate:
+        raise FdbenchError("--modes applies to --paired or --separate trials: alternating runs "
+                           "measure their load ladder (saturation, then shares of capacity)")
     server_cpus, load_cpus = split_cpus()
     return BenchConfig(
         profile=profile,
@@ -128,7 +132,7 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
         closed_rounds=p.closed_rounds if repeat is None else None,  # --repeat: every round
         # one locust process with one server each: a paired or alternating trial needs both
         paired=(p.paired if paired is None else paired) and generator_processes == 1 and not target,
-        alternate=p.alternate and paired is None and generator_processes == 1 and not target,
+        alternate=alternate,
         levels=p.levels,
         **load_options(generator_processes, locust_workers, master_port, target, targets,
                        users or p.users),
