@@ -168,8 +168,8 @@ def faulty_run(tmp_path_factory):
     window. Round 1 of flask and baseline must be untouched."""
     out = tmp_path_factory.mktemp("faulty")
     env = tagged_env() | {"DJANGO_CONN_MAX_AGE": "bogus"}
-    proc = start_bench(["--profile", "quick", "--apps", "flask,django,baseline", "--scenarios", "db",
-                        "--repeat", "2", "--warmup", "0", "--duration", "4", "--out", str(out), *QUIET], env)
+    proc = start_bench(["--profile", "quick", "--paired", "--modes", "open", "--apps",
+                        "flask,django,baseline", "--scenarios", "db", "--repeat", "2", "--warmup", "0", "--duration", "4", "--out", str(out), *QUIET], env)
     seen = {}
     try:
         flask = wait_for("flask's server", lambda: masters(proc, "flask_app"), proc=proc)[0]
@@ -252,7 +252,8 @@ def test_app_answering_errors_is_flagged(tmp_path):
     saw 500s is flagged `errors`, the next one is clean."""
     db = tmp_path / "db.sqlite3"
     env = tagged_env()
-    proc = start_bench(["--profile", "quick", "--apps", "flask", "--scenarios", "db", "--repeat", "2",
+    proc = start_bench(["--profile", "quick", "--paired", "--modes", "open", "--apps", "flask",
+                        "--scenarios", "db", "--repeat", "2",
                         "--warmup", "0", "--duration", "2", "--db", f"sqlite:///{db}",
                         "--out", str(tmp_path / "out"), *QUIET], env)
     try:
