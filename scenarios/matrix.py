@@ -59,7 +59,7 @@ class Profile:
 PROFILES = {
     # CI-sized: saturation and 75% of capacity for three scenarios, three cycles of 0.5 s
     # slices per level: n=3 pairs allow no 95% interval (at most 75%), and the report says so.
-    "quick": Profile(scenarios=("json", "db", "fortunes"), rounds=3, warmup_s=0.5,
+    "quick": Profile(scenarios=("json", "db", "fortunes"), rounds=3, warmup_s=0.3,
                      duration_s=0.5, levels=(None, 0.75), instructions=False, static=False),
     # make bench: the load ladder (saturation, 75% and 25% of the slower framework's capacity)
     # for six scenarios, ten cycles of 0.5 s slices per level: ten pairs per ratio, enough for
