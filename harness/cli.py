@@ -14,6 +14,7 @@ from .infra import reaper
 from .infra.serve import APP_SPECS, WORKER_CLASSES, Server, ServeConfig
 
 DB_HELP = "sqlite (default), postgres, or a database URL; DATABASE_URL is honoured"
+FORMATS = ("html", "md", "json")
 OUT_HELP = ("put the run in DIR/<run-id>/ and its report in DIR/<run-id>/report.html "
             "[default: results/<run-id>/ and reports/<run-id>/index.html]")
 
@@ -189,12 +190,19 @@ def _print_static(result, tables, as_json):
 @click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="a .html file, or a folder that gets index.html [default: reports/<run-id>/]")
-def report(runs, out):
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
+              help="html: write the page; md, json: print a summary to stdout instead")
+def report(runs, out, fmt):
     """Render reports/<run-id>/index.html from stored RUNS (several: side by side)."""
     from .paths import REPORTS
     from .report.html import render, report_name
 
     warn_damaged(*runs)
+    if fmt != "html":
+        from . import pipeline
+
+        click.echo(pipeline.summary(list(runs), fmt), nl=False)
+        return
     click.echo(render(list(runs), out or REPORTS / report_name(runs)))
 
 
@@ -215,11 +223,16 @@ def claims(run):
               help="percent change that counts as a regression when significant")
 @click.option("--html", "html_path", type=click.Path(path_type=Path), default=None,
               help="where to write the HTML page (default reports/compare-BASE-vs-NEW/)")
-def compare(base, new, fail_above, html_path):
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
+              help="html: the table and the page; md, json: the comparison on stdout instead "
+                   "(the page only with --html)")
+def compare(base, new, fail_above, html_path, fmt):
     """Compare two stored runs; exit 1 on a significant regression above --fail-above."""
     from . import pipeline
 
     warn_damaged(base, new)
+    if fmt != "html":
+        raise click.exceptions.Exit(pipeline.compare_summary(base, new, fail_above, html_path, fmt))
     raise click.exceptions.Exit(pipeline.compare(base, new, fail_above, html_path, Console()))
 
 

@@ -11,7 +11,8 @@ from scenarios.matrix import PROFILES
 from .analysis import compare as comparing
 from .infra import db as dbmod
 from .paths import REPORTS, RESULTS
-from .report import degraded, terminal
+from .analysis.evidence import Evidence
+from .report import degraded, summary as summarising, terminal
 from .report.html import compare_page, render
 from .run import bench as benching
 from .run import sweep
@@ -95,6 +96,25 @@ def compare(base_dir, new_dir, fail_above, html_path, console) -> int:
         console.print(f"[bold red]regression:[/] {c.text()}", soft_wrap=True)
     if not cmp.regressions:
         console.print(f"no significant regression above {fail_above:g}%")
+    return 1 if cmp.regressions else 0
+
+
+def summary(run_dirs, fmt) -> str:
+    """`fdbench report --format md|json`: the short form of the report, as text."""
+    data = summarising.summary(Evidence.from_dirs(run_dirs))
+    return summarising.to_markdown(data) if fmt == "md" else summarising.to_json(data)
+
+
+def compare_summary(base_dir, new_dir, fail_above, html_path, fmt) -> int:
+    """`fdbench compare --format md|json`: the comparison on stdout (the page only where asked
+    for, so that stdout stays one document); the same exit code as the table's."""
+    import click
+
+    cmp = comparing.compare(base_dir, new_dir, fail_above)
+    if html_path:
+        compare_page(cmp, html_path, fail_above)
+    click.echo(summarising.compare_markdown(cmp, fail_above) if fmt == "md"
+               else summarising.to_json(summarising.compare_summary(cmp, fail_above)), nl=False)
     return 1 if cmp.regressions else 0
 
 

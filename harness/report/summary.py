@@ -1,0 +1,170 @@
+"""The short form of a report, built once as a plain dict and written as GitHub-flavoured
+Markdown (for a CI job's step summary) or JSON (for scripts): the Django/Flask cost ratio per
+case with its interval and instruction ratio, each claim's verdict with one line of numbers,
+and how many trials were flagged. `fdbench compare` gets the same two forms of its changes.
+The page's headline chart and compact claims table read the same dict, so all three agree."""
+import json
+from collections import Counter
+
+from scenarios.matrix import SCENARIOS
+
+from ..analysis import stats
+from ..analysis.evidence import Evidence
+from ..claims import judge
+from .rows import change_cells
+
+LINE_MAX = 160   # a claim's one line of numbers; the full figures stay in the page
+
+
+def summary(ev: Evidence) -> dict:
+    claims = judge(ev)
+    return {"runs": [{"id": r.run_id, "label": _label(r), "profile": r.meta.get("profile"),
+                      "status": r.meta.get("status")} for r in ev.runs],
+            "headline": headline(ev),
+            "claims": [{"key": i["claim"].key, "quote": i["claim"].quote,
+                        "verdict": i["verdict"].verdict, "line": one_line(i)} for i in claims],
+            "flags": flag_counts(ev), "warnings": [w for r in ev.runs for w in r.warnings]}
+
+
+def _label(run) -> str:
+    return run.trials["machine"].iloc[0] if len(run.trials) else run.label
+
+
+def headline(ev: Evidence) -> list[dict]:
+    """Per run and cost case: Django/Flask CPU-µs per request (>1: Django costs more) from
+    paired cycles, and the in-process instruction ratio of the case's path where counted."""
+    out = []
+    for run in ev.runs:
+        counts = _instruction_ratios(ev, run.run_id)
+        for case in ev.cost_cases:
+            est = stats.paired_ratio(run.trials, case, "django", "flask")
+            if est is None:
+                continue
+            scenario = run.trials.loc[run.trials["case"] == case, "scenario"].iloc[0]
+            out.append({"case": case, "run": run.run_id, "label": _label(run),
+                        "django/flask": est.as_dict(),
+                        "instructions django/flask": counts.get(SCENARIOS.get(scenario))})
+    return out
+
+
+def _instruction_ratios(ev: Evidence, run_id: str) -> dict:
+    """{path: Django/Flask in-process instructions per request} of one run."""
+    counts = ev.instructions[ev.instructions["run_id"] == run_id]
+    by = {(r["case"], r["target"]): r["instructions"] for r in counts.to_dict("records")}
+    return {path: by[(path, "django")] / by[(path, "flask")]
+            for path, target in by if target == "flask" and by.get((path, "django"))}
+
+
+def one_line(item) -> str:
+    """The claim's figures in one line: a count over cases for the cost claims, whose full
+    text cites every case; the first sentence of the others, cut at LINE_MAX."""
+    v, key = item["verdict"], item["claim"].key
+    n = v.numbers or {}
+    if key == "speed" and n.get("flask/django"):
+        return _speed_line(n)
+    if key == "modest" and n.get("class"):
+        classes = Counter(n["class"].values())
+        return (f"gap per case: " + ", ".join(f"{classes[c]} {c}" for c in
+                ("trivial", "modest", "unclear", "large", "no CI") if classes[c])
+                + f" of {len(n['class'])} cases")
+    if key == "layers":
+        cases = {c: x for c, x in n.items() if isinstance(x, dict) and "flask/django" in x}
+        if cases:
+            faster = sum(_side(x["flask/django"]) == -1 for x in cases.values())
+            explained = sum(bool(x["explained"] and x["explained"]["low"] is not None
+                                 and x["explained"]["low"] >= 0.5) for x in cases.values())
+            return (f"Flask faster in {faster} of {len(cases)} cases; the middleware explains "
+                    f"at least half of the gap in {explained}")
+    return _cut(v.summary.split(". ")[0].rstrip("."))
+
+
+def _speed_line(n: dict) -> str:
+    sides = [_side(e) for e in n["flask/django"].values()]
+    gm = n.get("geomean") or {}
+    mean = f"geometric mean {_est(gm)}; " if gm else ""
+    return (f"Flask/Django CPU-µs {mean}Flask faster in {sides.count(-1)}, slower in "
+            f"{sides.count(1)} of {len(sides)} cases")
+
+
+def _side(e: dict) -> int:
+    """-1 if the interval lies below 1, +1 above, 0 if it holds 1 or there is none."""
+    if e.get("low") is None:
+        return 0
+    return -1 if e["high"] < 1 else 1 if e["low"] > 1 else 0
+
+
+def _est(e: dict, fmt="{:.2f}") -> str:
+    if e.get("value") is None:
+        return "–"
+    ci = f" [{fmt.format(e['low'])}, {fmt.format(e['high'])}]" if e.get("low") is not None else " (no CI)"
+    return fmt.format(e["value"]) + ci
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= LINE_MAX else text[:LINE_MAX - 1].rstrip() + "…"
+
+
+def flag_counts(ev: Evidence) -> dict:
+    t = ev.trials
+    flagged = t[(t["flags"].map(len) > 0) | (t["status"] != "ok") | ~t["usable"]]
+    return {"trials": int(len(t)), "flagged": int(len(flagged)),
+            "excluded": int((~t["usable"]).sum()),
+            "by_flag": dict(sorted(Counter(f for fs in t["flags"] for f in fs).items()))}
+
+
+# --- writing it ------------------------------------------------------------------------------
+
+def to_json(data: dict) -> str:
+    return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def _md_cell(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(header: list[str], rows: list[list]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]
+
+
+def to_markdown(data: dict) -> str:
+    runs = "; ".join(f"`{r['id']}` ({r['label']}, {r['profile']}, {r['status']})" for r in data["runs"])
+    out = ["## fdbench: Flask vs Django", "", f"Runs: {runs}.", "",
+           "Django/Flask server CPU-µs per request (>1: Django costs more), median over paired "
+           "cycles with its 95% interval; instructions: in-process callgrind counts.", ""]
+    multi = len(data["runs"]) > 1
+    rows = [([h["label"]] if multi else []) + [h["case"], _est(h["django/flask"]),
+            f"{h['instructions django/flask']:.2f}" if h["instructions django/flask"] else "–"]
+            for h in data["headline"]]
+    out += _md_table((["machine"] if multi else []) + ["case", "Django/Flask CPU-µs", "instructions"],
+                     rows) if rows else ["No paired Flask/Django trials."]
+    out += ["", "### Claims", ""]
+    out += _md_table(["claim", "verdict", "numbers"],
+                     [[c["key"], f"**{c['verdict']}**", c["line"]] for c in data["claims"]])
+    f = data["flags"]
+    by = ", ".join(f"{k} {v}" for k, v in f["by_flag"].items()) or "none"
+    out += ["", f"**Flags**: {f['flagged']} of {f['trials']} trials failed or flagged "
+                f"({f['excluded']} excluded from medians); by flag: {by}."]
+    out += [f"- warning: {w}" for w in data["warnings"]]
+    return "\n".join(out) + "\n"
+
+
+def compare_summary(cmp, fail_above: float) -> dict:
+    return {"base": cmp.base.run_id, "new": cmp.new.run_id, "same_machine": cmp.same_machine,
+            "fail_above_pct": fail_above,
+            "changes": [{"case": c.case, "subject": c.subject, "metric": c.metric,
+                         "base": c.base and c.base.as_dict(), "new": c.new and c.new.as_dict(),
+                         "change": c.change and c.change.as_dict(), "p": c.p,
+                         "regression": c.regression} for c in cmp.changes],
+            "regressions": [c.text() for c in cmp.regressions], "notes": list(cmp.notes)}
+
+
+def compare_markdown(cmp, fail_above: float) -> str:
+    out = [f"## fdbench compare: `{cmp.base.run_id}` → `{cmp.new.run_id}`", ""]
+    out += _md_table(["scenario", "subject", "metric", "base", "new", "change (95% CI)", "p", "verdict"],
+                     [change_cells(c) for c in cmp.changes]) if cmp.changes else ["No changes compared."]
+    out += [""] + [f"- note: {n}" for n in cmp.notes]
+    out += [f"- **regression**: {c.text()}" for c in cmp.regressions]
+    if not cmp.regressions:
+        out.append(f"No significant regression above {fail_above:g}%.")
+    return "\n".join(out) + "\n"
