@@ -12,7 +12,7 @@ def _static(ev, name):
 
 
 def _missing(name):
-    return Verdict("inconclusive", f"no static/{name}.json in this run (run `fdbench bench` or static.collect)")
+    return Verdict("inconclusive", f"no static/{name}.json in this run (`fdbench bench` writes it; --static adds it to a quick run)")
 
 
 @claim(
