@@ -36,7 +36,7 @@ def test_report_is_self_contained_with_claims_first(flagged_run, tmp_path):
     assert not EXTERNAL.search(html), EXTERNAL.search(html)
     assert "<script" not in html and "@import" not in html and "url(" not in html
     imgs = re.findall(r'<img[^>]*src="([^"]{0,30})', html)
-    assert len(imgs) == 4 * 3 and all(s.startswith("data:image/png;base64,") for s in imgs)
+    assert len(imgs) == 1 + 4 * 3 and all(s.startswith("data:image/png;base64,") for s in imgs)
     for needle in ("generator-bound", "r7-json-django", "boom", "Test CPU", "sqlite",
                    "flask 3.1.3", "extra_measure", "p99.9"):
         assert needle in html, needle
@@ -145,6 +145,10 @@ def chromium_check(report: Path, profile: Path, shot: Path) -> dict:
             charts: [...document.querySelectorAll('img.chart')].map(
                 i => [i.alt, i.complete && i.naturalWidth > 100 && i.naturalHeight > 50]),
             top: document.querySelector('h2').textContent,
+            first: (() => { const i = document.querySelector('img');
+                            const t = document.querySelector('#claims-table');
+                            return [i.classList.contains('headline'), i.complete && i.naturalWidth > 500,
+                                    i.getBoundingClientRect().bottom <= t.getBoundingClientRect().top]; })(),
             static: Object.fromEntries([...document.querySelectorAll('table.static')].map(
                 t => [t.caption.textContent, [...t.tBodies[0].rows].map(
                     r => [...r.cells].map(c => c.textContent))]))})""")
@@ -161,7 +165,8 @@ def test_report_renders_in_chromium(flagged_run, tmp_path):
     assert found["top"] == "The article's claims"
     assert [k for k, _ in found["claims"]] == [c.key for c in CLAIMS]
     assert all(v.strip() for _, v in found["claims"])
-    assert len(found["charts"]) == 12 and all(ok for _, ok in found["charts"]), found["charts"]
+    assert found["first"] == [True, True, True]   # the headline chart first, above the claims
+    assert len(found["charts"]) == 1 + 12 and all(ok for _, ok in found["charts"]), found["charts"]
     assert found["outside"] == []
     ratio = found["static"]["Django / Flask lines against the article's 24k / 10k"]
     assert ratio[0][3:] == ["1.06", "2.40"]
@@ -186,3 +191,21 @@ def test_real_quick_run_end_to_end(tmp_path):
     assert "n=1, no CI" in html        # one round: said, not hidden
     assert len(re.findall(r'<img class="chart"', html)) == 4 * 2  # quick: two load levels
     assert not EXTERNAL.search(html)
+
+
+def test_headline_chart_and_compact_claims(flagged_run, tmp_path):
+    """The answer first: one chart with alt text, then a claims table whose rule and full
+    figures are behind a click and still in the page."""
+    from harness.analysis.evidence import Evidence
+    from harness.claims import judge
+
+    html = render([flagged_run], tmp_path / "rep").read_text()
+    first = re.search(r'<img class="chart headline" alt="([^"]*)"', html)
+    assert first and html.index(first.group(0)) < html.index('id="claims-table"')
+    assert html.index(first.group(0)) == html.index("<img")
+    assert first.group(1).startswith("Dot plot of the Django/Flask server CPU-µs per request")
+    table = html[html.index('id="claims-table"'):html.index("</table>", html.index('id="claims-table"'))]
+    assert table.count('<details class="figures">') == len(CLAIMS)
+    from markupsafe import escape
+    for item in judge(Evidence.from_dirs([flagged_run])):   # nothing lost behind the click
+        assert str(escape(item["verdict"].summary)) in table and str(escape(item["claim"].rule)) in table

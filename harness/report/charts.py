@@ -8,6 +8,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullLocator  # noqa: E402
 
 from ..analysis.stats import PERCENTILES  # noqa: E402
 from ..targets import TARGET_NAMES  # noqa: E402
@@ -116,3 +117,56 @@ def ablation(rows: list[dict], case: str) -> str:
     ax.set_xlabel("server CPU-µs / request")
     ax.set_title(f"{case}: Django with and without middleware vs Flask", fontsize=10)
     return _png(fig)
+
+
+def headline(rows: list[dict], trivial: float, modest: float) -> str:
+    """The answer in one picture: Django/Flask CPU-µs per request per case (summary.headline
+    rows; >1: Django costs more) with its 95% interval, one marker per machine, against a line
+    at 1 and the claim rules' bands: a gap g is a ratio between 1-g and 1/(1-g). Instruction
+    ratios, where counted, as hollow diamonds: what the code costs without the machine's noise."""
+    cases = list(dict.fromkeys(r["case"] for r in rows))
+    labels = list(dict.fromkeys(r["label"] for r in rows))
+    fig, ax = plt.subplots(figsize=(11, 1.2 + 0.26 * len(cases) * max(1, len(labels) ** 0.5)))
+    for gap, shade, name in ((modest, "#f3ecd2", "modest"), (trivial, "#dcefd9", "trivial")):
+        ax.axvspan(1 - gap, 1 / (1 - gap), color=shade, zorder=0,
+                   label=f"{name}: gap < {gap:.0%}")
+    ax.axvline(1, color="#333", lw=1, zorder=1)
+    step = 0.6 / max(len(labels), 1)
+    palette = ["#1f4e99", "#d95f02", "#7570b3", "#1b9e77", "#e7298a"]
+    for i, label in enumerate(labels):
+        mine = [r for r in rows if r["label"] == label]
+        y = [cases.index(r["case"]) + (i - (len(labels) - 1) / 2) * step for r in mine]
+        est = [r["django/flask"] for r in mine]
+        x = [e["value"] for e in est]
+        err = [[v - e["low"] if e["low"] is not None else 0 for v, e in zip(x, est)],
+               [e["high"] - v if e["high"] is not None else 0 for v, e in zip(x, est)]]
+        color = palette[i % len(palette)]
+        ax.errorbar(x, y, xerr=err, fmt="o", ms=4, color=color, capsize=2, lw=1, zorder=3,
+                    label=f"CPU-µs, 95% interval{f' ({label})' if len(labels) > 1 else ''}")
+        counted = [(r["instructions django/flask"], yy) for r, yy in zip(mine, y)
+                   if r["instructions django/flask"]]
+        if counted:
+            ax.plot(*zip(*counted), "D", ms=5, mfc="none", color=color, zorder=4,
+                    label=f"instructions{f' ({label})' if len(labels) > 1 else ''}")
+    ax.set_yticks(range(len(cases)), cases, fontsize=9)
+    ax.set_ylim(len(cases) - 0.5, -0.5)
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticks(_ratio_ticks(rows, modest), minor=False)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.tick_params(axis="x", labelsize=9)
+    ax.set_xlabel("Django / Flask server CPU-µs per request  (< 1: Django cheaper, > 1: Flask cheaper)",
+                  fontsize=9)
+    ax.set_title("Flask vs Django: cost per request, per case", fontsize=11, pad=24)
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, frameon=False)
+    ax.grid(axis="x", color="#ddd", lw=0.5, zorder=0)
+    return _png(fig)
+
+
+def _ratio_ticks(rows, modest) -> list[float]:
+    """Round ratios on the log axis, from the lower band edge to the highest interval end."""
+    ends = [v for r in rows for v in (r["django/flask"]["low"], r["django/flask"]["high"],
+                                      r["django/flask"]["value"], r["instructions django/flask"]) if v]
+    low, high = min(ends + [1 - modest]), max(ends + [1 / (1 - modest)])
+    ticks = (0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1, 1.11, 1.25, 1.5, 2, 3, 4)
+    return [t for t in ticks if low * 0.95 <= t <= high * 1.05]

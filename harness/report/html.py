@@ -8,8 +8,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from ..analysis import by_path, compare, stats
 from ..analysis.evidence import Evidence
 from ..claims import judge
+from ..claims.speed import MODEST, TRIVIAL
 from ..store import write_atomic
-from . import charts, sections
+from . import charts, sections, summary
 from .rows import change_cells, instruction_rows
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -35,11 +36,22 @@ def report_name(run_dirs) -> str:
 
 def page(ev: Evidence) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    claims = judge(ev)
+    short = summary.summary(ev, claims)
+    lines = {c["key"]: c["line"] for c in short["claims"]}
     return env.get_template("report.html").render(
-        claims=judge(ev), runs=[_run_info(r) for r in ev.runs], cases=_cases(ev),
+        claims=[{**item, "line": lines[item["claim"].key]} for item in claims],
+        headline=_headline(short["headline"]), runs=[_run_info(r) for r in ev.runs], cases=_cases(ev),
         ratios=_ratio_table(ev), multi=len(ev.runs) > 1, flagged=_flagged(ev),
         static=sections.static_sections(ev), instructions=_instructions(ev), ladder=_ladder(ev),
         scaling=sections.scaling_and_databases(ev))
+
+
+def _headline(rows: list[dict]) -> dict:
+    """The chart under the title, drawn against the cost claims' own bands, and its alt text."""
+    return {"png": charts.headline(rows, TRIVIAL, MODEST) if rows else None,
+            "alt": summary.headline_alt(rows),
+            "instructions": any(r["instructions django/flask"] for r in rows)}
 
 
 def _cases(ev: Evidence) -> list[dict]:

@@ -16,8 +16,9 @@ from .rows import change_cells
 LINE_MAX = 160   # a claim's one line of numbers; the full figures stay in the page
 
 
-def summary(ev: Evidence) -> dict:
-    claims = judge(ev)
+def summary(ev: Evidence, claims: list | None = None) -> dict:
+    """`claims`: judge(ev) when the caller already has it (deciding takes a while)."""
+    claims = judge(ev) if claims is None else claims
     return {"runs": [{"id": r.run_id, "label": _label(r), "profile": r.meta.get("profile"),
                       "status": r.meta.get("status")} for r in ev.runs],
             "headline": headline(ev),
@@ -100,8 +101,25 @@ def _est(e: dict, fmt="{:.2f}") -> str:
     return fmt.format(e["value"]) + ci
 
 
+def headline_alt(rows: list[dict]) -> str:
+    """The headline chart's alt text: what it shows and what it says."""
+    if not rows:
+        return "No Flask/Django cost ratio: no paired trials of both."
+    sides = [_side(r["django/flask"]) for r in rows]
+    values = sorted(r["django/flask"]["value"] for r in rows)
+    counted = sum(bool(r["instructions django/flask"]) for r in rows)
+    return (f"Dot plot of the Django/Flask server CPU-µs per request for {len(rows)} cases "
+            f"(scenario at load level{', per machine' if len({r['label'] for r in rows}) > 1 else ''}), "
+            f"with 95% intervals, a line at 1 and the trivial and modest bands shaded: Django "
+            f"costs more in {sides.count(1)}, less in {sides.count(-1)}, undecided in "
+            f"{sides.count(0)}; ratios from {values[0]:.2f} to {values[-1]:.2f}"
+            + (f"; hollow diamonds give the instruction-count ratio for {counted} cases." if counted else "."))
+
+
 def _cut(text: str) -> str:
-    return text if len(text) <= LINE_MAX else text[:LINE_MAX - 1].rstrip() + "…"
+    if len(text) <= LINE_MAX:
+        return text
+    return text[:LINE_MAX - 1].rsplit(" ", 1)[0].rstrip(",;:(") + " …"
 
 
 def flag_counts(ev: Evidence) -> dict:
