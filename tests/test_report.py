@@ -189,7 +189,9 @@ def test_real_quick_run_end_to_end(tmp_path):
     html = render([run_dir], tmp_path / "rep").read_text()
     assert "Scenario json" in html and run_dir.name in html
     assert "n=1, no CI" in html        # one round: said, not hidden
-    assert len(re.findall(r'<img class="chart"', html)) == 4 * 2  # quick: two load levels
+    # quick: two load levels, each with four charts, less the throughput chart of the 75% level
+    # when every app served its fixed rate (bars all of one height)
+    assert len(re.findall(r'<img class="chart"', html)) in (4 + 3, 4 * 2)
     assert not EXTERNAL.search(html)
 
 
@@ -209,3 +211,20 @@ def test_headline_chart_and_compact_claims(flagged_run, tmp_path):
     from markupsafe import escape
     for item in judge(Evidence.from_dirs([flagged_run])):   # nothing lost behind the click
         assert str(escape(item["verdict"].summary)) in table and str(escape(item["claim"].rule)) in table
+
+
+def test_fixed_rate_served_by_all_has_no_throughput_chart(tmp_path):
+    """Open-loop trials that all achieved their rate: the chart would be equal bars, so the
+    section says the rate instead; a scenario section is collapsed behind its headline."""
+    extra = []
+    for r in range(6):
+        for target, cpu in (("flask", 560.0), ("django", 850.0)):
+            t = trial("json", target, r, cpu, rps=400.0, mode="open")
+            extra.append({**t, "trial_id": f"open-{r}-{target}", "rate": 400.0})
+    html = render([write_run(tmp_path / "run", extra=extra)], tmp_path / "rep").read_text()
+    section = html[html.index('id="case-json (open 400/s)"'):]
+    section = section[:section.index("</details>")]
+    assert "fixed 400 requests/s and served it" in section
+    assert "throughput per app" not in section and "latency percentiles" in section
+    assert re.search(r"<summary><h2>Scenario json \(open 400/s\)</h2> <span class=\"headfig\">"
+                     r"Django/Flask 1\.5\d \[", section)

@@ -58,12 +58,44 @@ def _cases(ev: Evidence) -> list[dict]:
     out = []
     for case in ev.cases:
         rows = ev.summary[ev.summary["case"] == case].to_dict("records")
+        rate = _offered_rate(ev, case, rows)
         out.append({"name": case, "rows": [_row_text(r) for r in charts._order(rows)],
-                    "throughput": charts.throughput(rows, case),
+                    "headline": _case_headline(ev, case, rows), "rate": rate,
+                    "throughput": None if rate else charts.throughput(rows, case),
                     "latency": charts.latency(rows, case), "cpu": charts.cpu(rows, case),
                     "ablation": charts.ablation(rows, case), "ablation_text": _ablation(ev, case),
                     "bound": any(r["generator_bound"] for r in rows)})
     return out
+
+
+def _case_headline(ev: Evidence, case: str, rows: list[dict]) -> str:
+    """What a collapsed scenario section shows: Django/Flask (per machine) and each target's
+    CPU-µs per request."""
+    parts = []
+    for run in ev.runs:
+        est = stats.paired_ratio(run.trials, case, "django", "flask")
+        if est is not None:
+            label = f" ({run.trials['machine'].iloc[0]})" if len(ev.runs) > 1 else ""
+            parts.append(f"Django/Flask {est.text('{:.2f}').split(' (n=')[0]}{label}")
+    costs = ", ".join(f"{r['target']} {r['cpu'].value:,.0f}" for r in charts._order(rows)
+                      if r["cpu"] is not None and len(ev.runs) == 1)
+    return "; ".join(parts + ([f"CPU-µs/request {costs}"] if costs else []))
+
+
+def _offered_rate(ev: Evidence, case: str, rows: list[dict], within=0.02) -> float | None:
+    """The fixed rate of an open-loop case whose every target achieved it (within 2%): its
+    throughput chart would be bars all of one height, so the page says the rate instead."""
+    if not rows or not all(r.get("open") for r in rows):
+        return None
+    t = ev.trials
+    rates = t.loc[(t["case"] == case) & t["usable"], "rate"].dropna()
+    if rates.empty or rates.nunique() > 1 or len(ev.runs) > 1:
+        return None
+    rate = float(rates.iloc[0])
+    achieved = [r["rps_achieved"] for r in rows]
+    if all(a is not None and abs(a.value - rate) <= within * rate for a in achieved):
+        return rate
+    return None
 
 
 def _ladder(ev: Evidence) -> dict:
