@@ -228,3 +228,26 @@ def test_fixed_rate_served_by_all_has_no_throughput_chart(tmp_path):
     assert "throughput per app" not in section and "latency percentiles" in section
     assert re.search(r"<summary><h2>Scenario json \(open 400/s\)</h2> <span class=\"headfig\">"
                      r"Django/Flask 1\.5\d \[", section)
+
+
+def test_latency_is_drawn_as_a_distribution_from_the_histograms(tmp_path):
+    """Stored histograms give HdrHistogram's percentile plot; the percentiles read are the
+    merged requests', and none beyond what the request count supports."""
+    import json
+
+    from harness import histogram
+    from harness.analysis import latency
+    from harness.analysis.evidence import load_run
+
+    run_dir = write_run(tmp_path / "run", scenarios=("json",), rounds=6)
+    for line in (run_dir / "trials.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        hist = histogram.new()
+        for us in range(1, 1001):   # 1..1000 µs, so p50 is 500 µs
+            histogram.record(hist, us * (2 if rec["target"] == "django" else 1))
+        (run_dir / rec["histogram"]).write_text(histogram.encode(hist))
+    points = latency.distribution(load_run(run_dir), "json", "flask")
+    assert points[0][0] == 50.0 and abs(points[0][1] - 500) <= 1
+    assert points[-1][0] <= 100 * (1 - 1 / 6000) and points[-1][1] <= 1001
+    html = render([run_dir], tmp_path / "rep").read_text()
+    assert "latency in ms against percentile, 50% to 99.99% on a 1/(1-p) axis" in html

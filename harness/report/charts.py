@@ -17,11 +17,11 @@ from ..targets import TARGET_NAMES  # noqa: E402
 COLORS = {"flask": "#1f77b4", "django": "#2ca02c", "django-stripped": "#98df8a",
           "baseline": "#7f7f7f"}
 SIZE = (6.4, 3.2)
-PALETTE = 64
+PALETTE = 32
 
 
 def _png(fig) -> str:
-    """The figure as a 64-colour PNG: the charts are a few flat colours, and a palette makes a
+    """The figure as a 32-colour PNG: the charts are a few flat colours, and a palette makes a
     chart about a third of its full-colour size, which keeps a default run's page small."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
@@ -95,6 +95,37 @@ def latency(rows: list[dict], case: str) -> str:
     ax.set_yscale("log")
     ax.set_ylabel("latency, ms (median of trials)")
     ax.set_title(f"{case}: latency percentiles", fontsize=10)
+    ax.legend(fontsize=7)
+    return _png(fig)
+
+
+def latency_distribution(curves: list[dict], case: str) -> str:
+    """HdrHistogram's percentile plot: latency against percentile on the 1/(1-p) axis, one
+    line per target (and machine), from the stored histograms (analysis.latency)."""
+    fig, ax = plt.subplots(figsize=SIZE)
+    many = len({c["machine"] for c in curves}) > 1
+    styles = ["-", "--", ":", "-."]
+    machines = list(dict.fromkeys(c["machine"] for c in curves))
+    for c in sorted(curves, key=lambda c: (TARGET_NAMES.index(c["target"])
+                                           if c["target"] in TARGET_NAMES else 99, c["machine"])):
+        x = [1 / (1 - p / 100) for p, _ in c["points"]]
+        y = [us / 1000 for _, us in c["points"]]
+        ax.plot(x, y, styles[machines.index(c["machine"]) % 4], color=COLORS.get(c["target"], "#bbb"),
+                lw=1.4, label=f"{c['target']} {c['machine']}" if many else c["target"])
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ticks = [2, 10, 100, 1000, 10000]
+    ax.set_xticks(ticks, ["50%", "90%", "99%", "99.9%", "99.99%"])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlim(2, 10000)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(
+        lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
+    ax.tick_params(axis="y", which="both", labelsize=7)
+    ax.set_xlabel("percentile", fontsize=8)
+    ax.set_ylabel("latency, ms", fontsize=8)
+    ax.grid(color="#ddd", lw=0.5, which="both")
+    ax.set_title(f"{case}: latency by percentile (all requests)", fontsize=10)
     ax.legend(fontsize=7)
     return _png(fig)
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ..analysis import by_path, compare, stats
+from ..analysis import by_path, compare, latency, stats
 from ..analysis.evidence import Evidence
 from ..claims import judge
 from ..claims.speed import MODEST, TRIVIAL
@@ -62,10 +62,24 @@ def _cases(ev: Evidence) -> list[dict]:
         out.append({"name": case, "rows": [_row_text(r) for r in charts._order(rows)],
                     "headline": _case_headline(ev, case, rows), "rate": rate,
                     "throughput": None if rate else charts.throughput(rows, case),
-                    "latency": charts.latency(rows, case), "cpu": charts.cpu(rows, case),
+                    **_latency_chart(ev, case, rows), "cpu": charts.cpu(rows, case),
                     "ablation": charts.ablation(rows, case), "ablation_text": _ablation(ev, case),
                     "bound": any(r["generator_bound"] for r in rows)})
     return out
+
+
+def _latency_chart(ev: Evidence, case: str, rows: list[dict]) -> dict:
+    """The percentile distribution from the stored histograms; the four percentiles as bars
+    for runs whose histograms are missing."""
+    curves = [{"target": r["target"], "machine": r["machine"], "points": points}
+              for run in ev.runs for r in rows if r["run_id"] == run.run_id
+              for points in [latency.distribution(run, case, r["target"])] if points]
+    if curves:
+        return {"latency": charts.latency_distribution(curves, case),
+                "latency_alt": f"{case}: latency in ms against percentile, 50% to 99.99% on a "
+                               f"1/(1-p) axis, one line per app, from every request's histogram"}
+    return {"latency": charts.latency(rows, case),
+            "latency_alt": f"{case}: latency percentiles p50 to p99.9 per app, log scale"}
 
 
 def _case_headline(ev: Evidence, case: str, rows: list[dict]) -> str:
