@@ -19,6 +19,7 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
 SCREENSHOT = Path("/tmp/fdbench-report.png")
+SCENARIO_SHOT = Path("/tmp/fdbench-report-scenario.png")
 
 
 @pytest.fixture
@@ -153,6 +154,10 @@ def chromium_check(report: Path, profile: Path, shot: Path) -> dict:
                 t => [t.caption.textContent, [...t.tBodies[0].rows].map(
                     r => [...r.cells].map(c => c.textContent))]))})""")
         page.screenshot(path=str(shot))
+        section = page.locator("details.case").first    # collapsed: open it as a reader would
+        section.locator("summary").click()
+        found["opened"] = section.evaluate("d => d.open")
+        section.screenshot(path=str(shot.with_name("scenario.png")))
         ctx.close()
     return {**found, "outside": outside}
 
@@ -172,7 +177,9 @@ def test_report_renders_in_chromium(flagged_run, tmp_path):
     assert ratio[0][3:] == ["1.06", "2.40"]
     assert len(found["static"]) == 11, list(found["static"])
     assert shot.stat().st_size > 20_000
+    assert found["opened"] and shot.with_name("scenario.png").stat().st_size > 20_000
     shutil.copy(shot, SCREENSHOT)
+    shutil.copy(shot.with_name("scenario.png"), SCENARIO_SHOT)
 
 
 def test_real_quick_run_end_to_end(tmp_path):

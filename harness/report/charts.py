@@ -207,5 +207,5 @@ def _ratio_ticks(rows, modest) -> list[float]:
     ends = [v for r in rows for v in (r["django/flask"]["low"], r["django/flask"]["high"],
                                       r["django/flask"]["value"], r["instructions django/flask"]) if v]
     low, high = min(ends + [1 - modest]), max(ends + [1 / (1 - modest)])
-    ticks = (0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1, 1.11, 1.25, 1.5, 2, 3, 4)
+    ticks = (0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1, 1.11, 1.25, 1.5, 1.75, 2, 3, 4)
     return [t for t in ticks if low * 0.95 <= t <= high * 1.05]
