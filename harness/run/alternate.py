@@ -7,6 +7,7 @@ co-residency of a paired trial, where each request found caches warmed by anothe
 The load ladder is measured per scenario: saturation first (closed loop, which also gives each
 app's capacity), then open-loop levels at fractions of the slower framework's capacity, the same
 rate for every app."""
+import json
 import statistics
 import subprocess
 import time
@@ -44,8 +45,7 @@ class AlternatingLoad(LoadProcess):
     def slice(self, server, seconds, rate=None):
         """Load one server for `seconds` (closed loop, or `rate` requests/s); its figures."""
         self.deadline = time.monotonic() + seconds + 60
-        self.proc.stdin.write(f'{{"server": {server}, "seconds": {seconds}, '
-                              f'"rate": {"null" if rate is None else rate}}}\n')
+        self.proc.stdin.write(json.dumps({"server": server, "seconds": seconds, "rate": rate}) + "\n")
         self.proc.stdin.flush()
         return self.expect("slice")
 

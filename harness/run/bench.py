@@ -75,12 +75,11 @@ def run_specs(run, specs, db_url, cfg, ceiling, progress, task, db_pids=()):
     done = {t["trial_id"] for t in run.trials() if t.get("status") == "ok"}
     for batch in batches(specs, cfg):
         todo = [spec for spec in batch if spec.trial_id not in done]
+        if todo and cfg.alternate:  # a scenario cut short runs again whole
+            run_alternating(run, batch, db_url, cfg, ceiling, progress, task, db_pids)
+            continue
         progress.advance(task, len(batch) - len(todo))
         if not todo:
-            continue
-        if cfg.alternate:
-            progress.advance(task, -(len(batch) - len(todo)))
-            run_alternating(run, batch, db_url, cfg, ceiling, progress, task, db_pids)
             continue
         names = todo[0].target if len(todo) == 1 else "+".join(s.target for s in todo)
         progress.update(task, description=f"{todo[0].scenario:<11} {names:<16} round {todo[0].round + 1}")
