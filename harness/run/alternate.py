@@ -8,18 +8,18 @@ The load ladder is measured per scenario: saturation first (closed loop, which a
 app's capacity), then open-loop levels at fractions of the slower framework's capacity, the same
 rate for every app."""
 import json
-import statistics
 import subprocess
 import time
 from contextlib import ExitStack
 from dataclasses import replace
 
+from ..analysis import sweep_stats
 from ..errors import FdbenchError
 from ..infra.serve import Server
 from ..targets import FRAMEWORKS  # the slower of these sets the ladder
 from .generator import LoadProcess
 from .records import db_cost, failed_record, record_for
-from .sampling import CoreMonitor, ServerSampler
+from .sampling import Window
 from .trial import serve_config
 
 SATURATION = "saturation"
@@ -67,28 +67,18 @@ def ladder_rate(capacity, fraction):
 
 
 def capacity_of(records):
-    """Median rps of each target's usable saturation slices."""
-    by_target = {}
-    for record in records:
-        if record["status"] == "ok" and not record["errors"] and record["mode"] == "closed":
-            by_target.setdefault(record["target"], []).append(record["rps"])
-    return {target: statistics.median(rps) for target, rps in by_target.items()}
+    """Median rps of each target's usable saturation slices (one scenario's)."""
+    return {target: rps for (_, target), rps in sweep_stats.capacity(records).items()}
 
 
 def measure_slice(load, index, server, spec, server_cpus, db_pids=()):
     """One slice: the server is idle before and after it (the generator drains its requests),
     so sampling its CPU at those moments counts exactly that slice's work; the DB server's too,
     since no other app sends it queries meanwhile. Returns (sample, DB sample or None, result)."""
-    sampler, cores = ServerSampler([server.proc.pid]), CoreMonitor(server_cpus)
-    db_sampler = ServerSampler(db_pids) if db_pids else None
-    cores.begin()
-    sampler.begin()
-    if db_sampler:
-        db_sampler.begin()
+    window = Window([server.proc.pid], db_pids, server_cpus)
+    window.begin()
     result = load.slice(index, spec.duration_s, spec.rate)
-    sample = sampler.end()
-    db_sample = db_sampler.end() if db_sampler else None
-    sample["cores"] = cores.end(sample["cpu_s"] + (db_sample["cpu_s"] if db_sample else 0.0))
+    (sample,), db_sample = window.end()
     return sample, db_sample, result
 
 

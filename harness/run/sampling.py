@@ -161,3 +161,31 @@ class CoreMonitor:
         other = max(0.0, capacity - (idle1 - idle0) - (steal1 - steal0) - own_cpu_s)
         return {"other_pct": round(100 * other / capacity, 1),
                 "steal_pct": round(100 * (steal1 - steal0) / capacity, 1)}
+
+
+class Window:
+    """What one measured window costs: each server's CPU, the DB server's apart when we run
+    it, and what else ran on the server CPUs meanwhile (our servers and DB server are not
+    counted as other). begin() at the window's start, end() at its end."""
+
+    def __init__(self, server_pids, db_pids=(), server_cpus=()):
+        self.samplers = [ServerSampler([pid]) for pid in server_pids]
+        self.db = ServerSampler(db_pids) if db_pids else None
+        self.cores = CoreMonitor(server_cpus)
+
+    def begin(self):
+        self.cores.begin()
+        for sampler in self.samplers:
+            sampler.begin()
+        if self.db:
+            self.db.begin()
+
+    def end(self):
+        """(a sample per server, each with the window's `cores`; the DB sample or None)."""
+        samples = [sampler.end() for sampler in self.samplers]
+        db_sample = self.db.end() if self.db else None
+        ours = sum(s["cpu_s"] for s in samples) + (db_sample["cpu_s"] if db_sample else 0.0)
+        shared = self.cores.end(ours)
+        for sample in samples:
+            sample["cores"] = shared
+        return samples, db_sample

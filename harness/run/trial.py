@@ -6,7 +6,7 @@ from ..errors import FdbenchError
 from ..infra.serve import Server, ServeConfig
 from .generator import load_process
 from .records import db_cost, failed_record, record_for
-from .sampling import CoreMonitor, ServerSampler
+from .sampling import Window
 
 
 def open_load(spec, url, load_cpus, generators=None):
@@ -19,23 +19,12 @@ def measure(spec, servers, load_cpus, db_pids=(), generators=None, server_cpus=(
     (a sample per server, DB sample or None, generator result). Several servers: a paired
     trial, the load going to each in turn. A sample's `cores` says what else ran on the server
     CPUs (our servers and DB server are not counted as other)."""
-    samplers = [ServerSampler([server.proc.pid]) for server in servers]
-    db_sampler = ServerSampler(db_pids) if db_pids else None
-    cores = CoreMonitor(server_cpus)
+    window = Window([server.proc.pid for server in servers], db_pids, server_cpus)
     with open_load(spec, [server.url for server in servers], load_cpus, generators) as load:
         load.expect("measure-start")
-        cores.begin()
-        for sampler in samplers:
-            sampler.begin()
-        if db_sampler:
-            db_sampler.begin()
+        window.begin()
         load.expect("measure-end")
-        samples = [sampler.end() for sampler in samplers]
-        db_sample = db_sampler.end() if db_sampler else None
-        ours = sum(s["cpu_s"] for s in samples) + (db_sample["cpu_s"] if db_sample else 0.0)
-        shared = cores.end(ours)
-        for sample in samples:
-            sample["cores"] = shared
+        samples, db_sample = window.end()
         return samples, db_sample, load.expect("result")
 
 
