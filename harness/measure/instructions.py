@@ -86,13 +86,15 @@ class ValgrindMissing(FdbenchError):
 
 @dataclass(frozen=True)
 class Target:
-    """What one valgrind process loads: an app in a variant, with its import string and env."""
+    """What one valgrind process loads: an app in a variant, with its import string and env,
+    run by `python` (another virtual environment's interpreter measures other package versions)."""
     name: str
     app: str
     variant: str
     wsgi: str
     chdir: str
     env: dict = field(default_factory=dict)
+    python: str = sys.executable
 
 
 def builtin_target(name):
@@ -196,7 +198,7 @@ def valgrind_command(target, endpoints, requests, warmup, modes, work, workdir):
     # -P: the driver's own directory stays off sys.path, so its listing cannot move the counts
     return [*callgrind_env.no_aslr_prefix(), "valgrind", *CALLGRIND,
             f"--callgrind-out-file={work}/cg.%p.out", f"--log-file={work}/valgrind.%p.log",
-            sys.executable, "-P", str(DRIVER), target.wsgi, *endpoints,
+            target.python, "-P", str(DRIVER), target.wsgi, *endpoints,
             "--chdir", import_root(target, workdir), "--requests", str(requests),
             "--warmup", str(warmup), "--modes", ",".join(modes),
             "--db-template", str(workdir / "template.sqlite3")]
