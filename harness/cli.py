@@ -90,6 +90,9 @@ def _serve(app, url, port, workers, worker_class, variant):
               help="code size, footprint, layers, security [default: the profile's choice]")
 @click.option("--instructions/--no-instructions", default=None,
               help="callgrind instruction counts [default: the profile's choice]")
+@click.option("--cycles/--no-cycles", default=None,
+              help="with the instruction counts: estimated cycles (cache simulation) and native "
+                   "in-process timings, minutes more [default: the profile's choice]")
 @click.option("--no-report", is_flag=True, help="skip the HTML report")
 @click.option("--paired/--separate", default=None,
               help="cost trials: all apps served side by side in one window (paired), or one "
@@ -103,8 +106,8 @@ def _serve(app, url, port, workers, worker_class, variant):
 @click.option("--master-port", type=int, default=5557, show_default=True,
               help="where --locust-workers join the locust master")
 def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, modes, workers,
-          worker_class, out, resume, static, instructions, no_report, paired, generator_processes,
-          target, locust_workers, master_port):
+          worker_class, out, resume, static, instructions, cycles, no_report, paired,
+          generator_processes, target, locust_workers, master_port):
     """Run the benchmark matrix, store the run, print the summary and write the report."""
     from . import pipeline
     from .run.config import make_config
@@ -112,7 +115,7 @@ def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, mode
     cfg = make_config(profile, split(targets), split(scenarios), repeat, warmup, duration,
                       users, workers, worker_class, split(modes), generator_processes,
                       locust_workers, master_port, target, paired)
-    pipeline.bench(cfg, db, out, resume, static, instructions, not no_report)
+    pipeline.bench(cfg, db, out, resume, static, instructions, not no_report, cycles)
 
 
 @cli.command()
@@ -242,12 +245,14 @@ def compare(base, new, fail_above, html_path, fmt):
 @click.option("--requests", type=int, default=None, help="measured requests per endpoint [default: 10]")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="a .json file or a run folder (default: results/instructions-<run-id>.json)")
-def instructions_cmd(targets, endpoints, requests, out):
+@click.option("--cycles", is_flag=True,
+              help="also simulate caches and branches: estimated cycles per request (slower)")
+def instructions_cmd(targets, endpoints, requests, out, cycles):
     """Instructions per request under callgrind: in-process and through gunicorn's worker."""
     from . import pipeline
     from .measure.instructions import DEFAULT_REQUESTS
 
-    pipeline.instructions(split(targets), split(endpoints), requests or DEFAULT_REQUESTS, out)
+    pipeline.instructions(split(targets), split(endpoints), requests or DEFAULT_REQUESTS, out, cycles)
 
 
 def warn_damaged(*runs):

@@ -19,7 +19,7 @@ from .run import sweep
 from .run.bench import console
 
 
-def bench(cfg, db, out=None, resume=None, static=None, instructions=None, report=True):
+def bench(cfg, db, out=None, resume=None, static=None, instructions=None, report=True, cycles=None):
     """`fdbench bench`: the trials, the summary tables, the no-load passes, the report, the
     claims table, and last what made the figures worth less. `out`: the --out folder or None."""
     with dbmod.database(db, cfg.server_cpus) as database:  # a throwaway cluster ends here
@@ -29,7 +29,7 @@ def bench(cfg, db, out=None, resume=None, static=None, instructions=None, report
         out_console.print(terminal.ratios_table(run.trials()))
         out_console.print(terminal.problems_table(run.trials()) or "no trial failed or was flagged")
         page = after_trials(run, database.url, static, instructions,
-                            report and report_path(run.path, out))
+                            report and report_path(run.path, out), cycles)
     terminal.print_claims(run.path, out_console)
     out_console.print(f"run {run.meta['status']}: {run.path}")
     if page:
@@ -45,9 +45,10 @@ def report_path(run_path, out):
     return run_path / "report.html" if out else REPORTS / run_path.name
 
 
-def after_trials(run, db_url, static=None, instructions=None, report=True):
+def after_trials(run, db_url, static=None, instructions=None, report=True, cycles=None):
     """The measurements that need no load, then the report. Returns the report's path.
-    `static`/`instructions` None: as the run's profile says (the quick profile skips both).
+    `static`/`instructions`/`cycles` None: as the run's profile says (the quick profile skips
+    the first two, only the full one has cycles: they add minutes).
     `report`: where to write it (True: reports/<run-id>/), or False for no report."""
     profile = PROFILES[run.meta["profile"]]
     if static is None and not profile.static:
@@ -64,13 +65,21 @@ def after_trials(run, db_url, static=None, instructions=None, report=True):
     elif instructions is not False:
         from .measure import instructions as instr
 
-        console.print("counting instructions per request under callgrind ...")
+        cycles = profile.cycles if cycles is None else cycles
+        console.print("counting instructions per request under callgrind"
+                      f"{' with its cache simulation' if cycles else ''} ...")
+        targets = run.meta["config"]["targets"]
         try:
             # always all six endpoints, whatever the run's scenarios: the list is part of what
             # the driver loads, and a shorter one moved some counts by 0.8% (see instructions.measure)
-            instr.write(run.path, instr.measure(run.meta["config"]["targets"], db_url=db_url))
+            instr.write(run.path, instr.measure(targets, db_url=db_url, cache_sim=cycles))
         except instr.ValgrindMissing as exc:
             console.print(f"[yellow]{exc}[/]")
+        if cycles:
+            from .measure import native
+
+            console.print("timing the same requests natively, in-process ...")
+            native.write(run.path, native.measure(targets, cpus=run.meta["config"]["server_cpus"]))
     if report:
         return render([run.path], REPORTS / run.path.name if report is True else report)
     return None
@@ -118,7 +127,7 @@ def compare_summary(base_dir, new_dir, fail_above, html_path, fmt) -> int:
     return 1 if cmp.regressions else 0
 
 
-def instructions(apps, endpoints, requests, out):
+def instructions(apps, endpoints, requests, out, cache_sim=False):
     """`fdbench instructions`: measure, write, print; a missing valgrind is a message, not a
     failure."""
     from .measure import instructions as instr
@@ -126,7 +135,8 @@ def instructions(apps, endpoints, requests, out):
 
     err = Console(stderr=True)
     try:
-        data = instr.measure_with_progress(apps or list(TARGET_NAMES), endpoints, requests, err)
+        data = instr.measure_with_progress(apps or list(TARGET_NAMES), endpoints, requests, err,
+                                           cache_sim)
     except instr.ValgrindMissing as exc:
         err.print(f"fdbench: {exc}", soft_wrap=True)
         return None

@@ -100,10 +100,34 @@ class Run:
             name = f"histograms/{record['trial_id']}.hdr"
             write_atomic(self.path / name, histogram.encode(hist))
             record = {**record, "histogram": name}
-        with open(self.path / "trials.jsonl", "a", encoding="utf-8") as f:
+        self.add_line("trials.jsonl", record)
+
+    def add_line(self, name, record):
+        """One appended, fsynced JSON line in `name` (trials.jsonl, kernel.jsonl)."""
+        with open(self.path / name, "a", encoding="utf-8") as f:
             f.write(json.dumps(record, sort_keys=True) + "\n")
             f.flush()
             os.fsync(f.fileno())
+
+    def lines(self, name):
+        """The readable JSON lines of `name` (a damaged one skipped), [] when it is missing."""
+        try:
+            text = (self.path / name).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in text.splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+        return out
+
+    def drop_lines(self, name, dropped):
+        """Rewrite `name` without the records for which `dropped(record)` is true."""
+        kept = [r for r in self.lines(name) if not dropped(r)]
+        if (self.path / name).exists() and len(kept) != len(self.lines(name)):
+            write_atomic(self.path / name, "".join(json.dumps(r, sort_keys=True) + "\n" for r in kept))
 
     def drop_trials(self, trial_ids):
         """Rewrite trials.jsonl without these trials (a scenario about to run again whole)."""

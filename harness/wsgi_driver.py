@@ -35,6 +35,7 @@ import random
 import shutil
 import socket
 import sys
+import time
 
 SEED = 12345  # the same random ids on every run, so /db and friends do the same work
 MARKER = "ffi_call"  # the C function callgrind counts inside and dumps after (every ctypes call)
@@ -43,6 +44,7 @@ HEADERS = {"Host": f"{HOST}:{PORT}", "User-Agent": "fdbench", "Accept": "*/*",
            "Accept-Encoding": "gzip, deflate", "Connection": "keep-alive"}
 FROZEN_AT = 1_763_000_000  # 2025-11-13 02:13:20 UTC: the clock gunicorn sees in served mode
 _phase = {}  # what the marker's code string runs: set before each phase
+_timings = {"on": False, "ns": []}  # --timed: each measured phase's CPU nanoseconds, in order
 
 
 def load_app(import_string, chdir):
@@ -159,7 +161,8 @@ class ServedHarness:
 
 
 def run_phase(fn):
-    """Run `fn` inside the marker function, so callgrind counts it and dumps right after.
+    """Run `fn` inside the marker function, so callgrind counts it and dumps right after
+    (or, with `--timed`, time it: see timed_phase).
 
     The cyclic garbage collector is off during the phase: its runs fall wherever allocation
     thresholds happen to fall, and the work they find depends on the heap's layout; with it on,
@@ -168,6 +171,11 @@ def run_phase(fn):
     random.seed(SEED)
     gc.collect()
     gc.disable()
+    if _timings["on"]:
+        try:
+            return timed_phase(fn)
+        finally:
+            gc.enable()
     _phase["fn"] = fn
     api = ctypes.pythonapi
     api.PyRun_SimpleStringFlags.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
@@ -178,6 +186,15 @@ def run_phase(fn):
     if failed:
         raise SystemExit("a measured phase raised (traceback above)")
     return _phase.pop("result")
+
+
+def timed_phase(fn):
+    """The same phase run natively, its thread's CPU time (user + kernel, to the nanosecond)
+    recorded: what the phase callgrind counts costs on the real CPU."""
+    start = time.thread_time_ns()
+    result = fn()
+    _timings["ns"].append(time.thread_time_ns() - start)
+    return result
 
 
 def inprocess_phases(app, target, n, warmup):
@@ -220,15 +237,19 @@ def db_is_open(url):
 
 def measure_endpoint(app, target, args):
     """In a forked child: every mode's warm-up and phases; exits 0, or 1 on a non-200."""
-    phases, bad = [], []
+    phases, bad, cpu_ns = [], [], {}
     for mode in args.modes.split(","):
         run = {"inprocess": inprocess_phases, "served": served_phases}[mode]
-        bad += run(app, target, args.requests, args.warmup)
+        for _ in range(args.timed or 1):
+            bad += run(app, target, args.requests, args.warmup)
+            if args.timed:  # the phase of N requests is the last one run
+                cpu_ns.setdefault(mode, []).append(_timings["ns"][-1])
         phases += [[mode, 0], [mode, args.requests]]
     if bad:
         print(f"{target}: responses were not 200: {sorted(set(bad))}", file=sys.stderr)
         return 1
-    print(json.dumps({"target": target, "pid": os.getpid(), "phases": phases}), flush=True)
+    line = {"target": target, "pid": os.getpid(), "phases": phases}
+    print(json.dumps({**line, "cpu_ns": cpu_ns} if args.timed else line), flush=True)
     return 0
 
 
@@ -267,11 +288,14 @@ def parse_args(argv):
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--modes", default="inprocess,served")
     parser.add_argument("--db-template", help="seeded SQLite file copied to DATABASE_URL per endpoint")
+    parser.add_argument("--timed", type=int, default=0, metavar="ROUNDS",
+                        help="run natively: time each N-request phase, ROUNDS times per mode")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    _timings["on"] = bool(args.timed)
     url = os.environ["DATABASE_URL"]
     app = load_app(args.app, args.chdir)
     prepare_parent(app, args)

@@ -51,7 +51,9 @@ class Profile:
     paired: bool = False   # cost trials of a round and scenario serve all targets side by side
     alternate: bool = True  # one app under load at a time in slices; rounds = cycles of slices
     levels: tuple = (None, 0.75, 0.25)  # saturation, then shares of the slower framework's capacity
+    probe_s: float = 1.0   # per scenario and target, a saturated slice counted by perf (syscalls)
     instructions: bool = True  # the callgrind pass after the trials (minutes: not in quick)
+    cycles: bool = False   # that pass also simulates caches (estimated cycles) and times natively
     static: bool = True        # code size, footprint, layers, security, databases (~1 min)
     targets: tuple = field(default=TARGET_NAMES)
 
@@ -60,7 +62,8 @@ PROFILES = {
     # CI-sized: saturation and 75% of capacity for three scenarios, three cycles of 0.5 s
     # slices per level: n=3 pairs allow no 95% interval (at most 75%), and the report says so.
     "quick": Profile(scenarios=("json", "db", "fortunes"), rounds=3, warmup_s=0.3,
-                     duration_s=0.5, levels=(None, 0.75), instructions=False, static=False),
+                     duration_s=0.5, levels=(None, 0.75), probe_s=0.3, instructions=False,
+                     static=False),
     # make bench: the load ladder (saturation, 75% and 25% of the slower framework's capacity)
     # for six scenarios, ten cycles of 0.5 s slices per level: ten pairs per ratio, enough for
     # an order-statistic 95% interval of the median (plaintext and queries-1 are in `full`).
@@ -68,5 +71,5 @@ PROFILES = {
                        rounds=10, warmup_s=0.5, duration_s=0.5),
     # Every scenario, a finer ladder, twenty cycles of 1 s slices.
     "full": Profile(scenarios=tuple(SCENARIOS), rounds=20, warmup_s=1.0, duration_s=1.0,
-                    levels=(None, 0.9, 0.75, 0.5, 0.25)),
+                    levels=(None, 0.9, 0.75, 0.5, 0.25), cycles=True),
 }

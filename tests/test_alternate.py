@@ -67,9 +67,22 @@ def test_open_loop_slice_holds_its_rate(two_servers):
 def test_run_scenario_sets_the_ladder_from_the_measured_capacity(db_url):
     cfg = make_config("quick", targets=["flask", "baseline"], scenarios=["json"], duration=0.3,
                       warmup=0.2)
+    probes = []
     records = [r for r, _ in alternate.run_scenario(planned_trials(cfg), db_url, cfg.server_cpus,
-                                                    cfg.load_cpus, warmup_s=0.2)]
+                                                    cfg.load_cpus, warmup_s=0.2, probe_s=0.5,
+                                                    on_probe=probes.append)]
     assert all(r["status"] == "ok" for r in records), [r.get("reason") for r in records]
+    for r in records:  # the kernel's counters cover the slice's CPU time, to the tick
+        k = r["server_kernel"]
+        assert abs(k["user_s"] + k["sys_s"] - r["server_cpu_s"]) <= 0.03 + 0.2 * r["server_cpu_s"], r
+        assert k["ctx_voluntary"] > 0
+    # after the ladder, one perf-counted slice per target: a sync worker's syscalls per request
+    assert [p["target"] for p in probes] == ["flask", "baseline"]
+    for p in probes:
+        assert p["requests"] > 20 and p["path"] == "/json", p
+        calls = p["per_request"]["by_syscall"]
+        assert 0.95 <= calls["accept4"] <= 1.1 and calls["close"] >= 1, p
+        assert 5 <= p["per_request"]["syscalls"] <= 60, p
     capacity = alternate.capacity_of(records)
     opened = [r for r in records if r["level"] == "75%"]
     assert {r["rate"] for r in opened} == {round(0.75 * capacity["flask"], 1)}

@@ -17,12 +17,15 @@ from . import stats
 @dataclass
 class LoadedRun:
     """One run folder as the analysis reads it: run.json, the trials as a frame, static/*.json,
-    instructions.json (store.Run is the folder itself, which runs write)."""
+    instructions.json, native.json and kernel.jsonl (store.Run is the folder itself, which
+    runs write)."""
     path: Path
     meta: dict
     trials: pd.DataFrame
     static: dict = field(default_factory=dict)
     instructions: dict | None = None
+    native: dict | None = None
+    kernel: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
 
     @property
@@ -65,6 +68,9 @@ def load_run(path) -> LoadedRun:
     run.static = {p.stem: _read_json(p) for p in sorted((path / "static").glob("*.json"))}
     if (path / "instructions.json").is_file():
         run.instructions = _read_json(path / "instructions.json")
+    if (path / "native.json").is_file():
+        run.native = _read_json(path / "native.json")
+    run.kernel = stored.lines("kernel.jsonl")
     return run
 
 
@@ -120,12 +126,13 @@ class Evidence:
         frames = [instructions_frame(r.instructions, r.run_id) for r in self.runs if r.instructions]
         return pd.concat(frames, ignore_index=True) if frames else instructions_frame(None, "")
 
-    def per_endpoint(self, targets: tuple, stat) -> dict:
+    def per_endpoint(self, targets: tuple, stat, column="instructions") -> dict:
         """{path: stat(*in-process counts of targets)}, from the first run that counted all of
-        them at that path; paths where stat gives None are left out."""
+        them at that path; paths where stat gives None are left out. `column`: "cycles" for
+        the estimated cycles of a run that simulated caches."""
         out = {}
         for (_, case), g in self.instructions.groupby(["run_id", "case"], sort=False):
-            by = dict(zip(g["target"], g["instructions"]))
+            by = {t: v for t, v in zip(g["target"], g[column]) if pd.notna(v)}
             if case not in out and all(by.get(t) for t in targets):
                 value = stat(*(by[t] for t in targets))
                 if value is not None:
@@ -163,12 +170,19 @@ def instructions_frame(data, run_id: str) -> pd.DataFrame:
         count = next((rec[k] for k in _COUNT_KEYS if isinstance(rec.get(k), (int, float))), None)
         target = rec.get("target") or _target(rec.get("app"), rec.get("variant"))
         case = rec.get("scenario") or rec.get("endpoint") or rec.get("path")
-        served = (rec.get("served") or {}).get("instructions_per_request")
+        served = rec.get("served") or {}
         if count is not None and target and case:
             rows.append({"run_id": run_id, "target": target, "case": str(case),
                          "instructions": float(count),
-                         "served": float(served) if isinstance(served, (int, float)) else None})
-    return pd.DataFrame(rows, columns=["run_id", "target", "case", "instructions", "served"])
+                         "served": _number(served.get("instructions_per_request")),
+                         "cycles": _number((rec.get("cache") or {}).get("estimated_cycles")),
+                         "served_cycles": _number((served.get("cache") or {}).get("estimated_cycles"))})
+    return pd.DataFrame(rows, columns=["run_id", "target", "case", "instructions", "served",
+                                       "cycles", "served_cycles"])
+
+
+def _number(value):
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def _records(data):

@@ -94,15 +94,21 @@ def _finite(values) -> list[float]:
 
 # --- trials ---------------------------------------------------------------------------------
 
+# what run/sampling.py's kernel_counters() records per trial (server_kernel), as kernel_* columns
+KERNEL_FIELDS = ("user_s", "sys_s", "minflt", "majflt", "ctx_voluntary", "ctx_involuntary")
+KERNEL_COLUMNS = tuple(f"kernel_{k}" for k in KERNEL_FIELDS)
+
+
 def trials_frame(records: list[dict], run_id: str = "", machine: str = "") -> pd.DataFrame:
     """Flatten trials.jsonl records into one row per trial with derived columns:
     `case` (scenario, plus the arrival rate in open mode), `usable` (counts toward medians),
     `capacity_rps` (rps only where it measures the server: closed loop, not generator-bound)."""
-    cols = ["trial_id", "round", "target", "scenario", "level", "mode", "rate", "requests", "errors",
-            "rps", COST, "server_cpu_s", "server_sys_s", "generator_cpu_pct", "status", "reason",
-            "histogram"]
+    cols = ["trial_id", "round", "target", "scenario", "path", "level", "mode", "rate", "requests",
+            "errors", "rps", COST, "server_cpu_s", "server_sys_s", "generator_cpu_pct", "status",
+            "reason", "histogram"]
     rows = [_flat(r, cols) for r in records]
-    df = pd.DataFrame(rows, columns=cols + ["flags", "rss_worker_peak", *PERCENTILES, "max"])
+    df = pd.DataFrame(rows, columns=cols + ["flags", "rss_worker_peak", *PERCENTILES, "max",
+                                            *KERNEL_COLUMNS])
     df["run_id"], df["machine"] = run_id, machine
     df["case"] = [_case(s, m, r, lv) for s, m, r, lv in
                   zip(df["scenario"], df["mode"], df["rate"], df["level"])]
@@ -120,6 +126,8 @@ def _flat(rec: dict, cols: list[str]) -> dict:
     row["rss_worker_peak"] = (rec.get("rss_mb") or {}).get("worker_peak")
     lat = rec.get("latency_us") or {}
     row.update({p: lat.get(p) for p in (*PERCENTILES, "max")})
+    kernel = rec.get("server_kernel") or {}
+    row.update({f"kernel_{k}": kernel.get(k, np.nan) for k in KERNEL_FIELDS})
     for c in ("rps", COST, "server_cpu_s", "server_sys_s", "requests", "errors", "round",
               *PERCENTILES, "max"):
         row[c] = np.nan if row[c] is None else row[c]

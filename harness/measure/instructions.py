@@ -64,7 +64,7 @@ from ..infra.serve import APP_SPECS, VARIANTS
 from ..paths import APPS, RESULTS, ROOT, VAR
 from ..store import write_atomic
 from ..targets import COUNTED_PATHS, TARGETS
-from . import callgrind_env
+from . import cache, callgrind_env
 
 SCHEMA = 1
 DEFAULT_REQUESTS = 10
@@ -127,28 +127,38 @@ def valgrind_version():
     return subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
 
 
-def parse_total(text):
-    """The Ir total of one callgrind output file (its `summary:`/`totals:` line)."""
+def parse_totals(text):
+    """Every event's total in one callgrind output file (its `summary:`/`totals:` line)."""
     events = re.search(r"^events:\s*(.+)$", text, re.M)
     total = re.search(r"^(?:summary|totals):\s*(.+)$", text, re.M)
     if not events or not total:
         raise FdbenchError("not a callgrind output file (no events/summary line)")
-    index = events.group(1).split().index("Ir")
-    return int(total.group(1).split()[index])
+    values = [int(v) for v in total.group(1).split()]
+    return dict(zip(events.group(1).split(), values + [0] * (len(events.group(1).split()) - len(values))))
+
+
+def parse_total(text):
+    """The Ir total of one callgrind output file."""
+    return parse_totals(text)["Ir"]
 
 
 def phase_totals(out_dir, pid, count):
-    """Ir of each dump of one child, in order; one dump per phase, or the run is unusable."""
+    """Event totals of each dump of one child, in order; one dump per phase, or the run is
+    unusable."""
     dumps = sorted(Path(out_dir).glob(f"cg.{pid}.out.*"), key=lambda p: int(p.suffix[1:]))
     if len(dumps) != count:
         raise FdbenchError(f"callgrind wrote {len(dumps)} dumps for {count} phases in process {pid}: "
                            "something else in the app called ctypes (ffi_call)")
-    return [parse_total(p.read_text()) for p in dumps]
+    return [parse_totals(p.read_text()) for p in dumps]
 
 
 def per_request(without, with_, requests):
-    return {"instructions_per_request": round((with_ - without) / requests),
-            "total_with": with_, "total_without": without}
+    """One mode's figures from its 0-request and N-request phases' event totals."""
+    record = {"instructions_per_request": round((with_["Ir"] - without["Ir"]) / requests),
+              "total_with": with_["Ir"], "total_without": without["Ir"]}
+    if "D1mr" in with_:
+        record["cache"] = cache.per_request(without, with_, requests)
+    return record
 
 
 def count_record(target, report, totals):
@@ -194,9 +204,10 @@ def make_import_root(workdir):
         link.symlink_to(APPS, target_is_directory=True)
 
 
-def valgrind_command(target, endpoints, requests, warmup, modes, work, workdir):
+def valgrind_command(target, endpoints, requests, warmup, modes, work, workdir, cache_sim=False):
     # -P: the driver's own directory stays off sys.path, so its listing cannot move the counts
     return [*callgrind_env.no_aslr_prefix(), "valgrind", *CALLGRIND,
+            *(cache.VALGRIND_OPTIONS if cache_sim else ()),
             f"--callgrind-out-file={work}/cg.%p.out", f"--log-file={work}/valgrind.%p.log",
             target.python, "-P", str(DRIVER), target.wsgi, *endpoints,
             "--chdir", import_root(target, workdir), "--requests", str(requests),
@@ -204,7 +215,7 @@ def valgrind_command(target, endpoints, requests, warmup, modes, work, workdir):
             "--db-template", str(workdir / "template.sqlite3")]
 
 
-def run_target(target, endpoints, requests, warmup, modes, workdir, progress=None):
+def run_target(target, endpoints, requests, warmup, modes, workdir, progress=None, cache_sim=False):
     """One valgrind process for one target -> a counts entry per endpoint."""
     records = []
     # The driver deletes the previous endpoint's -wal/-shm before copying the template, and
@@ -213,7 +224,7 @@ def run_target(target, endpoints, requests, warmup, modes, workdir, progress=Non
     bench_db = workdir / "bench.sqlite3"
     remove_db_files(bench_db)
     with tempfile.TemporaryDirectory(prefix="fdbench-cg-") as out:
-        cmd = valgrind_command(target, endpoints, requests, warmup, modes, out, workdir)
+        cmd = valgrind_command(target, endpoints, requests, warmup, modes, out, workdir, cache_sim)
         with open(Path(out) / "stderr", "w+") as err:
             proc = subprocess.Popen(cmd, env=child_env(target, f"sqlite:///{bench_db}"),
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, text=True,
@@ -281,21 +292,23 @@ def precompile(targets):
         compileall.compile_dir(folder, quiet=2)
 
 
-def metadata(valgrind, requests, warmup, modes, endpoints):
+def metadata(valgrind, requests, warmup, modes, endpoints, cache_sim=False):
     """`endpoints` and `root` beside the counts: both shift the heap the counts depend on, so
     `fdbench compare` compares counts only where they are the same."""
     return {"schema": SCHEMA, "valgrind": valgrind, "python": platform.python_version(),
             "packages": packages(), "arch": platform.machine(), "requests": requests,
             "warmup": warmup, "modes": list(modes), "endpoints": list(endpoints),
             "root": str(ROOT), "env": dict(CHILD_ENV),
-            "marker": "ffi_call", **callgrind_env.facts(), "db": "sqlite (fresh seeded copy per endpoint)"}
+            "marker": "ffi_call", **callgrind_env.facts(), "db": "sqlite (fresh seeded copy per endpoint)",
+            **({"cache_sim": cache.facts()} if cache_sim else {})}
 
 
 def measure(targets, endpoints=None, requests=DEFAULT_REQUESTS, db_url=None, warmup=WARMUP,
-            modes=MODES, progress=None):
+            modes=MODES, progress=None, cache_sim=False):
     """Counts for every (target, endpoint). `targets`: names or Target objects. Raises
     ValgrindMissing (an FdbenchError) when valgrind is absent, so callers can skip the pass.
-    `progress(record)` is called with each counts entry as it is measured.
+    `progress(record)` is called with each counts entry as it is measured. `cache_sim`: also
+    simulate caches and branches (measure.cache) for estimated cycles; valgrind runs slower.
 
     `db_url` is accepted for symmetry with the load tests but not used: counts always run on
     a freshly seeded SQLite copy per endpoint, since only a copied file repeats exactly.
@@ -307,13 +320,14 @@ def measure(targets, endpoints=None, requests=DEFAULT_REQUESTS, db_url=None, war
     endpoints = resolve_endpoints(endpoints)
     if requests < 1:
         raise FdbenchError("--requests must be at least 1")
-    data = metadata(valgrind_version(), requests, warmup, modes, endpoints)
+    data = metadata(valgrind_version(), requests, warmup, modes, endpoints, cache_sim)
     started = time.monotonic()
     counts = []
     precompile(targets)
     with locked_workdir() as workdir:
         for target in targets:
-            counts += run_target(target, endpoints, requests, warmup, modes, workdir, progress)
+            counts += run_target(target, endpoints, requests, warmup, modes, workdir, progress,
+                                 cache_sim)
     data.update(duration_s=round(time.monotonic() - started, 1), counts=counts)
     return data
 
@@ -341,7 +355,7 @@ def default_out():
     return RESULTS / f"instructions-{stamp}-{platform.node().split('.')[0] or 'host'}.json"
 
 
-def measure_with_progress(targets, endpoints, requests, console):
+def measure_with_progress(targets, endpoints, requests, console, cache_sim=False):
     """measure() behind a rich progress bar: valgrind makes each endpoint take seconds."""
     targets = [builtin_target(t) for t in targets]
     endpoints = resolve_endpoints(endpoints)
@@ -354,4 +368,4 @@ def measure_with_progress(targets, endpoints, requests, console):
         def done(record):
             bar.update(task, advance=1, description=f"callgrind: {record['target']} {record['endpoint']}")
 
-        return measure(targets, endpoints, requests, progress=done)
+        return measure(targets, endpoints, requests, progress=done, cache_sim=cache_sim)

@@ -10,7 +10,7 @@ from ..analysis.evidence import Evidence
 from ..claims import judge
 from ..claims.speed import MODEST, TRIVIAL
 from ..store import write_atomic
-from . import charts, sections, summary
+from . import charts, decomposition, sections, summary
 from .rows import change_cells, instruction_rows
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -44,7 +44,7 @@ def page(ev: Evidence) -> str:
         headline=_headline(short["headline"]), runs=[_run_info(r) for r in ev.runs], cases=_cases(ev),
         ratios=_ratio_table(ev), multi=len(ev.runs) > 1, flagged=_flagged(ev),
         static=sections.static_sections(ev), instructions=_instructions(ev), ladder=_ladder(ev),
-        scaling=sections.scaling_and_databases(ev))
+        scaling=sections.scaling_and_databases(ev), decomposition=decomposition.tables(ev.runs))
 
 
 def _headline(rows: list[dict]) -> dict:

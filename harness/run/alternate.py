@@ -17,6 +17,7 @@ from ..analysis import sweep_stats
 from ..errors import FdbenchError
 from ..infra.serve import Server
 from ..targets import FRAMEWORKS  # the slower of these sets the ladder
+from . import kernel_probe
 from .generator import LoadProcess
 from .records import db_cost, failed_record, record_for
 from .sampling import Window
@@ -83,10 +84,12 @@ def measure_slice(load, index, server, spec, server_cpus, db_pids=()):
 
 
 def run_scenario(specs, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, warmup_s=1.0,
-                 db_pids=()):
+                 db_pids=(), probe_s=0.0, on_probe=None):
     """Yields a (record, histogram) per spec as its slice ends, in the specs' order (levels
     as planned, saturation first). Specs of open-loop levels carry `fraction`; their rate is
-    set here from the capacities just measured. A target that cannot start fails alone."""
+    set here from the capacities just measured. A target that cannot start fails alone.
+    `probe_s`: then one more saturated slice per target, counted by perf (run/kernel_probe.py),
+    handed to `on_probe(record)`."""
     targets = list(dict.fromkeys(spec.target for spec in specs))
     with ExitStack() as stack:
         running, failed = {}, {}
@@ -128,3 +131,15 @@ def run_scenario(specs, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, 
             if spec.mode == "closed":
                 saturated.append(record)
             yield record, hist
+        if probe_s and on_probe:
+            for target in order:
+                on_probe(probe_record(load, order.index(target), target, running[target],
+                                      specs[0], probe_s))
+
+
+def probe_record(load, index, target, server, spec, seconds):
+    """One target's kernel probe (a saturated slice with perf attached), as kernel.jsonl holds it."""
+    figures, reason = kernel_probe.probe(lambda s: load.slice(index, s),
+                                         kernel_probe.server_pids(server.proc.pid), seconds)
+    return {"scenario": spec.scenario, "target": target, "path": spec.path,
+            **(figures or {"reason": reason})}

@@ -60,8 +60,11 @@ def run_alternating(run, batch, db_url, cfg, ceiling, progress, task, db_pids):
     are dropped first."""
     run.drop_trials({spec.trial_id for spec in batch})
     progress.update(task, description=f"{batch[0].scenario:<11} alternating")
+    scenario = batch[0].scenario
+    run.drop_lines("kernel.jsonl", lambda line: line.get("scenario") == scenario)
     for record, hist in run_scenario(batch, db_url, cfg.server_cpus, cfg.load_cpus, ceiling,
-                                     cfg.warmup_s, db_pids):
+                                     cfg.warmup_s, db_pids, cfg.probe_s,
+                                     lambda probe: run.add_line("kernel.jsonl", probe)):
         reaper.check()  # a slice cut short by Ctrl-C is not stored
         run.add_trial(record, hist)
         if record["status"] != "ok":

@@ -34,6 +34,7 @@ class RunShape:
     paired: bool = False              # cost trials serve every target at once, sharing the rate
     alternate: bool = False           # one app under load at a time, in slices (run/alternate.py)
     levels: tuple = ()                # alternating: None (saturation) and fractions of capacity
+    probe_s: float = 0.0              # alternating: a perf-counted slice per target (run/kernel_probe.py)
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
         paired=(p.paired if paired is None else paired) and generator_processes == 1 and not target,
         alternate=alternate,
         levels=p.levels,
+        probe_s=p.probe_s if alternate else 0.0,
         **load_options(generator_processes, locust_workers, master_port, target, targets,
                        users or p.users),
     )

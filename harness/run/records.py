@@ -73,6 +73,7 @@ def record_for(spec, server, sample, result, ceiling_rps, db=None):
         **fields,
         "server_cpu_s": round(sample["cpu_s"], 4),
         "server_sys_s": round(sample["sys_s"], 2),
+        "server_kernel": sample.get("kernel"),
         "cpu_us_per_request": round(1e6 * sample["cpu_s"] / requests, 2) if requests else None,
         **(db or {}),
         "rss_mb": {"master": round(sample["rss_mb"].get(master, 0.0), 1), "workers": workers,

@@ -39,15 +39,35 @@ def cpu_seconds(proc):
     return t.user + t.system
 
 
-def system_seconds(procs):
-    """Kernel CPU time of these processes, from /proc/PID/stat. The kernel samples it at each
-    10 ms tick, so one trial's figure is rough; the report pools a path's trials."""
-    total = 0.0
+TICK = os.sysconf("SC_CLK_TCK")
+COUNTERS = ("user_s", "sys_s", "minflt", "majflt", "ctx_voluntary", "ctx_involuntary")
+
+
+def kernel_counters(procs):
+    """What the kernel counts for these processes, summed: user and kernel CPU seconds
+    (/proc/PID/stat, sampled at each timer tick, so one short window's split is rough and the
+    analysis pools a case's windows), minor and major page faults, and every thread's voluntary
+    and involuntary context switches (/proc/PID/status counts the main thread only)."""
+    total = dict.fromkeys(COUNTERS, 0)
     for proc in procs:
         try:
-            total += proc.cpu_times().system
-        except psutil.NoSuchProcess:
-            pass
+            with open(f"/proc/{proc.pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            switches = [0, 0]
+            with os.scandir(f"/proc/{proc.pid}/task") as tasks:
+                for task in tasks:
+                    with open(f"{task.path}/status", "rb") as f:
+                        for line in f:
+                            if line.startswith(b"voluntary_ctxt_switches"):
+                                switches[0] += int(line.split()[1])
+                            elif line.startswith(b"nonvoluntary_ctxt_switches"):
+                                switches[1] += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        # fields from state on: minflt is the 8th, majflt the 10th, utime/stime the 12th/13th
+        for key, value in zip(COUNTERS, (int(fields[11]) / TICK, int(fields[12]) / TICK,
+                                         int(fields[7]), int(fields[9]), *switches)):
+            total[key] += value
     return total
 
 
@@ -58,7 +78,7 @@ class ServerSampler:
         self.pids = list(pids)   # roots: gunicorn master (and the DB server when there is one)
         self.interval = interval
         self.start_cpu = {}
-        self.start_sys = 0.0
+        self.start_counters = dict.fromkeys(COUNTERS, 0)
         self.rss_peak = {}
         self.overhead_s = 0.0   # the sampler's own CPU time, so its cost can be reported
         self._stop = threading.Event()
@@ -91,7 +111,7 @@ class ServerSampler:
         self.refresh()
         snap = self.snapshot()
         self.start_cpu = {pid: cpu for pid, (cpu, _) in snap.items()}
-        self.start_sys = system_seconds(self._procs)
+        self.start_counters = kernel_counters(self._procs)
         self.rss_peak = {pid: rss for pid, (_, rss) in snap.items()}
         self.overhead_s = time.thread_time() - t0
         self._stop.clear()
@@ -99,21 +119,22 @@ class ServerSampler:
         self._thread.start()
 
     def end(self):
-        """CPU seconds used in the window (`sys_s`: the kernel's part), peak RSS (MB) per
-        process, and vanished pids."""
+        """CPU seconds used in the window (`sys_s`: the kernel's part), the kernel's other
+        counters over it (`kernel`), peak RSS (MB) per process, and vanished pids."""
         self._stop.set()
         self._thread.join()
         t0 = time.thread_time()
         self.refresh()  # a worker forked during the window is counted from its birth
         snap = self.snapshot()
-        system = system_seconds(self._procs) - self.start_sys
+        counters = kernel_counters(self._procs)
         self.overhead_s += time.thread_time() - t0
         used = sum(cpu - self.start_cpu.get(pid, 0.0) for pid, (cpu, _) in snap.items())
         for pid, (_, rss) in snap.items():
             self.rss_peak[pid] = max(self.rss_peak.get(pid, 0), rss)
         return {
             "cpu_s": used,
-            "sys_s": max(system, 0.0),
+            "sys_s": max(counters["sys_s"] - self.start_counters["sys_s"], 0.0),
+            "kernel": {k: round(max(counters[k] - self.start_counters[k], 0), 2) for k in COUNTERS},
             "rss_mb": {pid: rss / 2**20 for pid, rss in self.rss_peak.items()},
             "vanished": sorted(set(self.start_cpu) - set(snap)),
             "sampler_cpu_s": self.overhead_s,
