@@ -171,6 +171,8 @@ def test_the_parts_add_up_with_gunicorn_priced_on_the_baseline(tmp_path):
     assert math.isclose(ratio["predicted_us"], predicted)
     assert math.isclose(ratio["residual"], (700 / 600) / predicted - 1)
     assert math.isclose(ratio["cycles"], 1.5)
+    simulated = (ns * 2_100_000 / 1000 + 140) / (ns * 1_600_000 / 1000 + 120)
+    assert math.isclose(ratio["simulated_residual"], (700 / 600) / simulated - 1)
 
 
 def test_no_decomposition_without_native_timings(tmp_path):

@@ -12,10 +12,12 @@ to the measured Django/Flask ratio.
   at the nanoseconds per estimated cycle that gunicorn's code takes on the bare WSGI baseline,
   whose served user time is nearly all gunicorn's.
 
-The prediction of the served ratio uses no number measured on a framework's served trials but
-its kernel time; what it misses is the residual, given per endpoint. The per-cycle cost of each
-app's own code (native µs / estimated cycles) says how far callgrind's model of the CPU is from
-the CPU: it is where counts and times part."""
+Two predictions of the served ratio, neither using a framework's served trials but for its
+kernel time: `predicted_us` with the framework's native time, and `simulated_us` with callgrind
+alone (every estimated cycle, the framework's too, at gunicorn's ns per cycle). What each misses
+is its residual, per endpoint. The per-cycle cost of each app's own code (native µs / estimated
+cycles) says how far callgrind's model of the CPU is from the CPU: it is where counts and times
+part."""
 import math
 
 import pandas as pd
@@ -38,11 +40,11 @@ def served_parts(trials: pd.DataFrame) -> dict:
         share = system / (user + system) if (user + system) > 0 else math.nan
         requests = g["requests"].sum()
         out[(path, target)] = {
-            "served_us": served, "kernel_share": share, "kernel_us": served * share,
-            "user_us": served * (1 - share), "slices": len(g),
-            "ctx_voluntary": g["kernel_ctx_voluntary"].sum() / requests,
-            "ctx_involuntary": g["kernel_ctx_involuntary"].sum() / requests,
-            "minflt": g["kernel_minflt"].sum() / requests}
+            "served_us": served, "kernel_share": float(share), "kernel_us": float(served * share),
+            "user_us": float(served * (1 - share)), "slices": len(g),
+            "ctx_voluntary": float(g["kernel_ctx_voluntary"].sum() / requests),
+            "ctx_involuntary": float(g["kernel_ctx_involuntary"].sum() / requests),
+            "minflt": float(g["kernel_minflt"].sum() / requests)}
     return out
 
 
@@ -98,13 +100,14 @@ def rows(run) -> list[dict]:
         predicted = framework + gunicorn + served["kernel_us"]
         out.append({"path": path, "target": target, **served, "framework_us": framework,
                     "gunicorn_us": gunicorn, "predicted_us": predicted,
+                    "simulated_us": ns * c["served_cycles"] / 1000 + served["kernel_us"],
                     "rest_us": served["served_us"] - predicted, **c,
                     "ns_per_cycle": 1000 * framework / c["cycles"] if c["cycles"] else None,
                     "syscalls": calls.get((path, target))})
     return out
 
 
-RATIO_PARTS = ("served_us", "predicted_us", "framework_us", "gunicorn_us", "kernel_us",
+RATIO_PARTS = ("served_us", "predicted_us", "simulated_us", "framework_us", "gunicorn_us", "kernel_us",
                "instructions", "cycles", "served_cycles", "ns_per_cycle", "syscalls")
 
 
@@ -117,7 +120,8 @@ def ratios(table: list[dict], num="django", den="flask") -> dict:
         if not (a and b):
             continue
         parts = {p: a[p] / b[p] for p in RATIO_PARTS if a.get(p) and b.get(p)}
-        if "served_us" in parts and "predicted_us" in parts:
-            parts["residual"] = parts["served_us"] / parts["predicted_us"] - 1
+        for prediction, residual in (("predicted_us", "residual"), ("simulated_us", "simulated_residual")):
+            if "served_us" in parts and prediction in parts:
+                parts[residual] = parts["served_us"] / parts[prediction] - 1
         out[path] = parts
     return out
