@@ -89,3 +89,22 @@ def test_run_scenario_sets_the_ladder_from_the_measured_capacity(db_url):
     assert all(r["alternated_with"] == ["baseline" if r["target"] == "flask" else "flask"]
                for r in records)
     json.dumps(records)  # a record is stored as one JSON line
+
+
+def test_lean_users_resolve_their_server_once(two_servers, monkeypatch):
+    """Every request opens a new connection (the sync worker closes each); its address is
+    looked up once per client, not once per connection."""
+    import gevent.socket
+    from geventhttpclient import HTTPClient
+
+    from scenarios.users import resolved_once
+
+    calls = []
+    real = gevent.socket.getaddrinfo
+    monkeypatch.setattr(gevent.socket, "getaddrinfo", lambda *a, **k: calls.append(a) or real(*a, **k))
+    client = resolved_once(HTTPClient.from_url(two_servers[1].url, concurrency=1))
+    for _ in range(5):
+        response = client.get("/json")
+        assert response.status_code == 200 and response.read()
+    client.close()
+    assert len(calls) == 1

@@ -149,17 +149,27 @@ def _times(a, b):
 
 
 def instructions_table(data):
-    """Rows per endpoint and target: in-process and served counts, and their ratios."""
+    """Rows per endpoint and target: in-process and served counts, and their ratios; with the
+    cache simulation, in-process estimated cycles and their ratio to Flask's too."""
     t = Table(title=f"instructions per request (callgrind, N={data['requests']}, {data['arch']})")
-    for name in ("endpoint", "target", "in-process", "served", "gunicorn part", "/ flask", "/ baseline"):
+    cycles = "cache_sim" in data
+    names = ("endpoint", "target", "in-process", "served", "gunicorn part", "/ flask", "/ baseline",
+             *(("est. cycles", "cycles / flask") if cycles else ()))
+    for name in names:
         t.add_column(name, justify="left" if name in ("endpoint", "target") else "right")
     index = {(r["endpoint"], r["target"]): r for r in data["counts"]}
     for r in data["counts"]:
         own, served = r["instructions_per_request"], (r["served"] or {}).get("instructions_per_request")
-        flask = index.get((r["endpoint"], "flask"), {}).get("instructions_per_request")
+        flask = index.get((r["endpoint"], "flask"), {})
         base = index.get((r["endpoint"], "baseline"), {}).get("instructions_per_request")
-        t.add_row(r["endpoint"], r["target"], f"{own:,}", f"{served:,}" if served else "-",
-                  f"{served - own:,}" if served else "-", _times(own, flask), _times(own, base))
+        row = [r["endpoint"], r["target"], f"{own:,}", f"{served:,}" if served else "-",
+               f"{served - own:,}" if served else "-", _times(own, flask.get("instructions_per_request")),
+               _times(own, base)]
+        if cycles:
+            est = (r.get("cache") or {}).get("estimated_cycles")
+            row += [f"{est:,}" if est else "-",
+                    _times(est, (flask.get("cache") or {}).get("estimated_cycles"))]
+        t.add_row(*row)
     return t
 
 
