@@ -1,7 +1,9 @@
 """The environment a run was measured in: machine, OS, Python and every tool's version, so
 that numbers from different runs and machines can be told apart and compared fairly."""
+import gzip
 import importlib.metadata
 import os
+import re
 import platform
 import socket
 import subprocess
@@ -37,6 +39,25 @@ def os_name():
     return platform.platform()
 
 
+def kernel_config():
+    """The running kernel's build options, from /proc/config.gz or /boot (empty when neither)."""
+    try:
+        return gzip.decompress(Path("/proc/config.gz").read_bytes()).decode(errors="replace")
+    except OSError:
+        return read(f"/boot/config-{platform.release()}") or ""
+
+
+def cpu_time_accounting():
+    """How finely the kernel splits a process's CPU time into user and system: a precise total
+    (schedstat) is always there, but without CONFIG_VIRT_CPU_ACCOUNTING_GEN (and nohz_full
+    CPUs) the split is sampled at each timer tick, so a short window's kernel share is rough."""
+    config = kernel_config()
+    hz = re.search(r"^CONFIG_HZ=(\d+)$", config, re.M)
+    precise = re.search(r"^CONFIG_VIRT_CPU_ACCOUNTING_GEN=y$", config, re.M)
+    return {"split": "unknown" if not config else "precise where nohz_full" if precise else "tick",
+            "hz": int(hz.group(1)) if hz else None}
+
+
 def machine():
     freq = psutil.cpu_freq()
     return {
@@ -49,6 +70,7 @@ def machine():
         "governor": read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
         "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "kernel": platform.release(),
+        "cpu_time_accounting": cpu_time_accounting(),
         "os": os_name(),
     }
 
