@@ -8,9 +8,10 @@ NOTE = ("Saturation, one app under load at a time. served: median CPU-µs per re
         "slices; kernel: its system-time share pooled over them (tick-sampled); framework + app: "
         "the same requests timed natively in-process with the cyclic GC off, as callgrind counts "
         "them; gunicorn: its estimated cycles at the ns per cycle gunicorn's code takes on the "
-        "bare WSGI baseline; left over: served less the three (the cyclic GC, which runs in the "
-        "server, and what the in-process timing cannot see). syscalls: perf's count in a separate "
-        "probe slice.")
+        "bare WSGI baseline; left over: served less the three (gunicorn's loop around the counted "
+        "accept, the arbiter, and the framework's code running with caches it shares with "
+        "gunicorn and the kernel, where the in-process timing runs it back to back). syscalls: "
+        "perf's count in a separate probe slice.")
 
 
 def _us(value):
