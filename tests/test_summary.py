@@ -36,12 +36,17 @@ def test_headline_claims_and_flags(tmp_path):
 
 def test_markdown_and_json_through_the_cli(tmp_path, capsys):
     x86 = write_run(tmp_path / "x86")
-    arm = write_run(tmp_path / "arm", seed=5, machine={"host": "armbox", "arch": "aarch64"})
+    arm = write_run(tmp_path / "arm", seed=5, rounds=7, machine={"host": "armbox", "arch": "aarch64"})
     assert main(["report", str(x86), str(arm), "--format", "md"]) == 0
     md = capsys.readouterr().out
     assert md.startswith("## fdbench: Flask vs Django")
-    assert "| machine | case | Django/Flask CPU-µs | instructions |" in md
+    assert "| machine | case | Django/Flask CPU-µs | n | instructions |" in md
     assert "| armbox aarch64 | json |" in md and "| speed | **supported** |" in md
+    # n: the Flask/Django pairs behind each ratio, one per round of each run
+    rows = {(r[0], r[1]): r[3] for r in (line.split(" | ") for line in md.splitlines())
+            if r[0] in ("| testbox x86_64", "| armbox aarch64")}
+    assert rows == {("| testbox x86_64", "json"): "10", ("| testbox x86_64", "db"): "10",
+                    ("| armbox aarch64", "json"): "7", ("| armbox aarch64", "db"): "7"}
     assert not (tmp_path / "x86" / "index.html").exists()
     assert main(["report", str(x86), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)

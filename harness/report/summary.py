@@ -149,12 +149,15 @@ def to_markdown(data: dict) -> str:
     runs = "; ".join(f"`{r['id']}` ({r['label']}, {r['profile']}, {r['status']})" for r in data["runs"])
     out = ["## fdbench: Flask vs Django", "", f"Runs: {runs}.", "",
            "Django/Flask server CPU-µs per request (>1: Django costs more), median over paired "
-           "cycles with its 95% interval; instructions: in-process callgrind counts.", ""]
+           "cycles with its 95% interval; n: the Flask/Django pairs behind it; instructions: "
+           "in-process callgrind counts.", ""]
     multi = len(data["runs"]) > 1
     rows = [([h["label"]] if multi else []) + [h["case"], _est(h["django/flask"]),
+            h["django/flask"]["n"],
             f"{h['instructions django/flask']:.2f}" if h["instructions django/flask"] else "–"]
             for h in data["headline"]]
-    out += _md_table((["machine"] if multi else []) + ["case", "Django/Flask CPU-µs", "instructions"],
+    out += _md_table((["machine"] if multi else []) + ["case", "Django/Flask CPU-µs", "n",
+                                                       "instructions"],
                      rows) if rows else ["No paired Flask/Django trials."]
     out += ["", "### Claims", ""]
     out += _md_table(["claim", "verdict", "numbers"],
