@@ -37,7 +37,9 @@ def test_report_is_self_contained_with_claims_first(flagged_run, tmp_path):
     assert not EXTERNAL.search(html), EXTERNAL.search(html)
     assert "<script" not in html and "@import" not in html and "url(" not in html
     imgs = re.findall(r'<img[^>]*src="([^"]{0,30})', html)
-    assert len(imgs) == 1 + 4 * 3 and all(s.startswith("data:image/png;base64,") for s in imgs)
+    # the headline, then per scenario: throughput, latency, cost (the ablation's three bars are
+    # the cost chart's own, so its figures are text)
+    assert len(imgs) == 1 + 3 * 3 and all(s.startswith("data:image/png;base64,") for s in imgs)
     for needle in ("generator-bound", "r7-json-django", "boom", "Test CPU", "sqlite",
                    "flask 3.1.3", "extra_measure", "p99.9"):
         assert needle in html, needle
@@ -171,7 +173,7 @@ def test_report_renders_in_chromium(flagged_run, tmp_path):
     assert [k for k, _ in found["claims"]] == [c.key for c in CLAIMS]
     assert all(v.strip() for _, v in found["claims"])
     assert found["first"] == [True, True, True]   # the headline chart first, above the claims
-    assert len(found["charts"]) == 1 + 12 and all(ok for _, ok in found["charts"]), found["charts"]
+    assert len(found["charts"]) == 1 + 9 and all(ok for _, ok in found["charts"]), found["charts"]
     assert found["outside"] == []
     ratio = found["static"]["Django / Flask lines against the article's 24k / 10k"]
     assert ratio[0][3:] == ["1.06", "2.40"]
@@ -196,9 +198,9 @@ def test_real_quick_run_end_to_end(tmp_path):
     html = render([run_dir], tmp_path / "rep").read_text()
     assert "Scenario json" in html and run_dir.name in html
     assert "n=1, no CI" in html        # one round: said, not hidden
-    # quick: two load levels, each with four charts, less the throughput chart of the 75% level
+    # quick: two load levels, each with three charts, less the throughput chart of the 75% level
     # when every app served its fixed rate (bars all of one height)
-    assert len(re.findall(r'<img class="chart"', html)) in (4 + 3, 4 * 2)
+    assert len(re.findall(r'<img class="chart"', html)) in (3 + 2, 3 * 2)
     assert not EXTERNAL.search(html)
 
 

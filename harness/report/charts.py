@@ -18,6 +18,9 @@ COLORS = {"flask": "#1f77b4", "django": "#2ca02c", "django-stripped": "#98df8a",
           "baseline": "#7f7f7f"}
 SIZE = (6.4, 3.2)
 PALETTE = 32
+MACHINE_COLORS = ("#1f4e99", "#d95f02", "#7570b3", "#1b9e77", "#e7298a")
+HATCHES = ("", "////", "....", "xxxx")    # one per machine, in a chart of several
+STYLES = ("-", "--", ":", "-.")
 
 
 def _png(fig) -> str:
@@ -39,17 +42,29 @@ def _order(rows):
 
 
 def _bars(ax, rows, key, err=True):
-    """One bar per (target, machine) row with its CI as an error bar when it has one."""
-    x = np.arange(len(rows))
+    """One bar per (target, machine) row with its CI as an error bar when it has one. Several
+    machines: a group of bars per target, one hatch per machine (machine_legend names them),
+    so a tick is a target's name alone, not a name and a machine squeezed under each bar."""
+    machines = _machines(rows)
+    targets = list(dict.fromkeys(r["target"] for r in rows))
+    width = 0.8 / len(machines)
+    x = [targets.index(r["target"]) + (machines.index(r["machine"]) - (len(machines) - 1) / 2) * width
+         for r in rows]
     values = [_value(r[key]) for r in rows]
     lows = [v - r[key].low if err and r[key] is not None and r[key].has_ci else 0
             for v, r in zip(values, rows)]
     highs = [r[key].high - v if err and r[key] is not None and r[key].has_ci else 0
              for v, r in zip(values, rows)]
-    bars = ax.bar(x, values, color=[COLORS.get(r["target"], "#bbb") for r in rows],
-                  yerr=[lows, highs], capsize=3)
-    ax.set_xticks(x, [_tick(r, rows) for r in rows], rotation=20, ha="right", fontsize=8)
+    bars = ax.bar(x, values, width * 0.95, color=[COLORS.get(r["target"], "#bbb") for r in rows],
+                  yerr=[lows, highs], capsize=3, edgecolor="white", linewidth=0)
+    for bar, r in zip(bars, rows):
+        bar.set_hatch(HATCHES[machines.index(r["machine"]) % len(HATCHES)])
+    ax.set_xticks(range(len(targets)), targets, fontsize=8)
     return bars
+
+
+def _machines(rows) -> list[str]:
+    return list(dict.fromkeys(r["machine"] for r in sorted(rows, key=lambda r: r["machine"])))
 
 
 def _value(est) -> float:
@@ -58,13 +73,36 @@ def _value(est) -> float:
 
 def _tick(row, rows) -> str:
     machines = {r["machine"] for r in rows}
-    return row["target"] if len(machines) < 2 else f"{row['target']}\n{row['machine']}"
+    return row["target"] if len(machines) < 2 else f"{row['target']} {row['machine']}"
+
+
+def _figure(size=SIZE):
+    """A figure whose legends may sit outside the axes (constrained layout makes room)."""
+    return plt.subplots(figsize=size, layout="constrained")
+
+
+def machine_legend(fig, machines, line=False, extra=()):
+    """Below the plot, one entry per machine (its hatch, or its line style): outside the axes,
+    so it covers no bar or line however many machines there are. `extra`: one more entry per
+    machine, in a second column beside it."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if line:
+        handles = [Line2D([], [], color="#444", ls=STYLES[i % len(STYLES)], lw=1.4, label=m)
+                   for i, m in enumerate(machines)]
+    else:
+        handles = [Patch(facecolor="#bbb", edgecolor="white", hatch=HATCHES[i % len(HATCHES)], label=m)
+                   for i, m in enumerate(machines)]
+    ncol = 2 if extra else min(len(machines), 3)
+    fig.legend(handles=handles + list(extra), loc="outside lower center", ncol=ncol, fontsize=7,
+               frameon=False, title="machine", title_fontsize=7)
 
 
 def throughput(rows: list[dict], case: str) -> str:
     """Capacity rps; generator-bound trials drawn hatched and labelled, never as capacity."""
     rows = _order(rows)
-    fig, ax = plt.subplots(figsize=SIZE)
+    fig, ax = _figure()
     opened = all(r.get("open") for r in rows)
     shown = [{**r, "rps": r["rps"] or r["rps_bound"] or (r["rps_achieved"] if opened else None)}
              for r in rows]
@@ -78,6 +116,8 @@ def throughput(rows: list[dict], case: str) -> str:
     ax.set_ylabel("requests/s (median)")
     what = "achieved rps at a fixed offered rate (not capacity)" if opened else "throughput"
     ax.set_title(f"{case}: {what}", fontsize=10)
+    if len(_machines(rows)) > 1:
+        machine_legend(fig, _machines(rows))
     return _png(fig)
 
 
@@ -89,7 +129,7 @@ def latency(rows: list[dict], case: str) -> str:
     x = np.arange(len(PERCENTILES))
     for i, r in enumerate(rows):
         ys = [(r[p] or 0) / 1000 for p in PERCENTILES]
-        ax.bar(x + i * width, ys, width, label=_tick(r, rows).replace("\n", " "),
+        ax.bar(x + i * width, ys, width, label=_tick(r, rows),
                color=COLORS.get(r["target"], "#bbb"), edgecolor="white")
     ax.set_xticks(x + width * (len(rows) - 1) / 2, PERCENTILES)
     ax.set_yscale("log")
@@ -101,17 +141,19 @@ def latency(rows: list[dict], case: str) -> str:
 
 def latency_distribution(curves: list[dict], case: str) -> str:
     """HdrHistogram's percentile plot: latency against percentile on the 1/(1-p) axis, one
-    line per target (and machine), from the stored histograms (analysis.latency)."""
-    fig, ax = plt.subplots(figsize=SIZE)
-    many = len({c["machine"] for c in curves}) > 1
-    styles = ["-", "--", ":", "-."]
-    machines = list(dict.fromkeys(c["machine"] for c in curves))
+    line per target (and machine), from the stored histograms (analysis.latency). Several
+    machines: colour is the target, line style the machine, each in its own legend."""
+    fig, ax = _figure()
+    machines = list(dict.fromkeys(sorted(c["machine"] for c in curves)))
+    shown = set()
     for c in sorted(curves, key=lambda c: (TARGET_NAMES.index(c["target"])
                                            if c["target"] in TARGET_NAMES else 99, c["machine"])):
         x = [1 / (1 - p / 100) for p, _ in c["points"]]
         y = [us / 1000 for _, us in c["points"]]
-        ax.plot(x, y, styles[machines.index(c["machine"]) % 4], color=COLORS.get(c["target"], "#bbb"),
-                lw=1.4, label=f"{c['target']} {c['machine']}" if many else c["target"])
+        first = c["target"] not in shown
+        shown.add(c["target"])
+        ax.plot(x, y, STYLES[machines.index(c["machine"]) % len(STYLES)],
+                color=COLORS.get(c["target"], "#bbb"), lw=1.4, label=c["target"] if first else None)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ticks = [2, 10, 100, 1000, 10000]
@@ -127,34 +169,33 @@ def latency_distribution(curves: list[dict], case: str) -> str:
     ax.grid(color="#ddd", lw=0.5, which="both")
     ax.set_title(f"{case}: latency by percentile (all requests)", fontsize=10)
     ax.legend(fontsize=7)
+    if len(machines) > 1:
+        machine_legend(fig, machines, line=True)
     return _png(fig)
 
 
 def cpu(rows: list[dict], case: str) -> str:
-    """Server CPU-µs per request with the bare-WSGI baseline drawn as the ceiling."""
+    """Server CPU-µs per request with the bare-WSGI baseline drawn as the ceiling (one dashed
+    line per machine, in that machine's line style)."""
+    from matplotlib.lines import Line2D
+
     rows = _order(rows)
-    fig, ax = plt.subplots(figsize=SIZE)
+    machines = _machines(rows)
+    fig, ax = _figure()
     _bars(ax, rows, "cpu")
     for r in rows:
         if r["target"] == "baseline" and r["cpu"] is not None:
-            ax.axhline(r["cpu"].value, ls="--", color="#444", lw=1)
-            ax.annotate(f"baseline ceiling ({r['machine']})", (0, r["cpu"].value),
-                        xytext=(2, 2), textcoords="offset points", fontsize=7)
+            i = machines.index(r["machine"])
+            ax.axhline(r["cpu"].value, ls=STYLES[1:][i % 3], color="#444", lw=1)
+            if len(machines) == 1:
+                ax.annotate("baseline ceiling", (0, r["cpu"].value), xytext=(2, 2),
+                            textcoords="offset points", fontsize=7)
     ax.set_ylabel("server CPU-µs / request")
     ax.set_title(f"{case}: cost per request (lower is better)", fontsize=10)
-    return _png(fig)
-
-
-def ablation(rows: list[dict], case: str) -> str:
-    """Flask, Django without middleware, Django: how much of the gap the middleware is."""
-    rows = [r for r in _order(rows) if r["target"] in ("flask", "django-stripped", "django")]
-    fig, ax = plt.subplots(figsize=(SIZE[0], 2.4))
-    y = np.arange(len(rows))
-    ax.barh(y, [_value(r["cpu"]) for r in rows],
-            color=[COLORS[r["target"]] for r in rows])
-    ax.set_yticks(y, [_tick(r, rows).replace("\n", " ") for r in rows], fontsize=8)
-    ax.set_xlabel("server CPU-µs / request")
-    ax.set_title(f"{case}: Django with and without middleware vs Flask", fontsize=10)
+    if len(machines) > 1:
+        ceilings = [Line2D([], [], color="#444", lw=1, ls=STYLES[1:][i % 3],
+                           label=f"baseline ceiling, {m}") for i, m in enumerate(machines)]
+        machine_legend(fig, machines, extra=ceilings)
     return _png(fig)
 
 
@@ -165,13 +206,13 @@ def headline(rows: list[dict], trivial: float, modest: float) -> str:
     ratios, where counted, as hollow diamonds: what the code costs without the machine's noise."""
     cases = list(dict.fromkeys(r["case"] for r in rows))
     labels = list(dict.fromkeys(r["label"] for r in rows))
-    fig, ax = plt.subplots(figsize=(11, 1.2 + 0.26 * len(cases) * max(1, len(labels) ** 0.5)))
+    fig, ax = _figure((11, 1.6 + 0.26 * len(cases) * max(1, len(labels) ** 0.5)))
     for gap, shade, name in ((modest, "#f3ecd2", "modest"), (trivial, "#dcefd9", "trivial")):
         ax.axvspan(1 - gap, 1 / (1 - gap), color=shade, zorder=0,
                    label=f"{name}: gap < {gap:.0%}")
     ax.axvline(1, color="#333", lw=1, zorder=1)
     step = 0.6 / max(len(labels), 1)
-    palette = ["#1f4e99", "#d95f02", "#7570b3", "#1b9e77", "#e7298a"]
+    many = len(labels) > 1
     for i, label in enumerate(labels):
         mine = [r for r in rows if r["label"] == label]
         y = [cases.index(r["case"]) + (i - (len(labels) - 1) / 2) * step for r in mine]
@@ -179,14 +220,14 @@ def headline(rows: list[dict], trivial: float, modest: float) -> str:
         x = [e["value"] for e in est]
         err = [[v - e["low"] if e["low"] is not None else 0 for v, e in zip(x, est)],
                [e["high"] - v if e["high"] is not None else 0 for v, e in zip(x, est)]]
-        color = palette[i % len(palette)]
+        color = MACHINE_COLORS[i % len(MACHINE_COLORS)] if many else MACHINE_COLORS[0]
         ax.errorbar(x, y, xerr=err, fmt="o", ms=4, color=color, capsize=2, lw=1, zorder=3,
-                    label=f"CPU-µs, 95% interval{f' ({label})' if len(labels) > 1 else ''}")
+                    label=label if many else "CPU-µs, 95% interval")
         counted = [(r["instructions django/flask"], yy) for r, yy in zip(mine, y)
                    if r["instructions django/flask"]]
         if counted:
             ax.plot(*zip(*counted), "D", ms=5, mfc="none", color=color, zorder=4,
-                    label=f"instructions{f' ({label})' if len(labels) > 1 else ''}")
+                    label=None if many else "instructions (callgrind)")
     ax.set_yticks(range(len(cases)), cases, fontsize=9)
     ax.set_ylim(len(cases) - 0.5, -0.5)
     ax.set_xscale("log")
@@ -196,10 +237,24 @@ def headline(rows: list[dict], trivial: float, modest: float) -> str:
     ax.tick_params(axis="x", labelsize=9)
     ax.set_xlabel("Django / Flask server CPU-µs per request  (< 1: Django cheaper, > 1: Flask cheaper)",
                   fontsize=9)
-    ax.set_title("Flask vs Django: cost per request, per case", fontsize=11, pad=24)
-    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, frameon=False)
+    ax.set_title("Flask vs Django: cost per request, per case", fontsize=11)
     ax.grid(axis="x", color="#ddd", lw=0.5, zorder=0)
+    _headline_legend(fig, ax, many)
     return _png(fig)
+
+
+def _headline_legend(fig, ax, many):
+    """Bands and markers; with several machines one colour entry per machine and the marker
+    kinds once, in black, rather than every kind repeated per machine."""
+    from matplotlib.lines import Line2D
+
+    handles, labels = ax.get_legend_handles_labels()
+    if many:
+        handles += [Line2D([], [], color="#222", marker="o", ms=4, lw=1),
+                    Line2D([], [], color="#222", marker="D", ms=5, mfc="none", ls="")]
+        labels += ["CPU-µs, 95% interval", "instructions (callgrind)"]
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 6),
+               fontsize=8, frameon=False)
 
 
 def _ratio_ticks(rows, modest) -> list[float]:

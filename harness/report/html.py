@@ -10,12 +10,10 @@ from ..analysis.evidence import Evidence
 from ..claims import judge
 from ..claims.speed import MODEST, TRIVIAL
 from ..store import write_atomic
-from . import charts, decomposition, sections, summary
+from . import by_machine, charts, decomposition, sections, summary
 from .rows import change_cells, instruction_rows
 
 TEMPLATES = Path(__file__).parent / "templates"
-RATIOS = (("flask", "django"), ("django-stripped", "django"), ("flask", "baseline"),
-          ("django", "baseline"), ("django-stripped", "baseline"))
 
 
 def render(run_dirs: list[Path], out: Path) -> Path:
@@ -42,7 +40,7 @@ def page(ev: Evidence) -> str:
     return env.get_template("report.html").render(
         claims=[{**item, "line": lines[item["claim"].key]} for item in claims],
         headline=_headline(short["headline"]), runs=[_run_info(r) for r in ev.runs], cases=_cases(ev),
-        ratios=_ratio_table(ev), multi=len(ev.runs) > 1, flagged=_flagged(ev),
+        machines=by_machine.section(ev), multi=len(ev.runs) > 1, flagged=_flagged(ev),
         static=sections.static_sections(ev), instructions=_instructions(ev), ladder=_ladder(ev),
         scaling=sections.scaling_and_databases(ev), decomposition=decomposition.tables(ev.runs))
 
@@ -63,7 +61,7 @@ def _cases(ev: Evidence) -> list[dict]:
                     "headline": _case_headline(ev, case, rows), "rate": rate,
                     "throughput": None if rate else charts.throughput(rows, case),
                     **_latency_chart(ev, case, rows), "cpu": charts.cpu(rows, case),
-                    "ablation": charts.ablation(rows, case), "ablation_text": _ablation(ev, case),
+                    "ablation_text": _ablation(ev, case),
                     "bound": any(r["generator_bound"] for r in rows)})
     return out
 
@@ -96,20 +94,30 @@ def _case_headline(ev: Evidence, case: str, rows: list[dict]) -> str:
     return "; ".join(parts + ([f"CPU-µs/request {costs}"] if costs else []))
 
 
-def _offered_rate(ev: Evidence, case: str, rows: list[dict], within=0.02) -> float | None:
-    """The fixed rate of an open-loop case whose every target achieved it (within 2%): its
-    throughput chart would be bars all of one height, so the page says the rate instead."""
+def _offered_rate(ev: Evidence, case: str, rows: list[dict], within=0.02) -> str | None:
+    """The fixed rate of an open-loop case whose every target achieved it (within 2%), on
+    every machine (each its own rate): its throughput chart would be bars all of one height,
+    so the page says the rate instead."""
     if not rows or not all(r.get("open") for r in rows):
         return None
-    t = ev.trials
-    rates = t.loc[(t["case"] == case) & t["usable"], "rate"].dropna()
-    if rates.empty or rates.nunique() > 1 or len(ev.runs) > 1:
+    rates = {}
+    for run in ev.runs:
+        t = run.trials
+        offered = t.loc[(t["case"] == case) & t["usable"], "rate"].dropna()
+        if offered.empty:
+            continue
+        if offered.nunique() > 1:
+            return None
+        rates[t["machine"].iloc[0]] = float(offered.iloc[0])
+    if not rates or any(r["machine"] not in rates for r in rows):
         return None
-    rate = float(rates.iloc[0])
-    achieved = [r["rps_achieved"] for r in rows]
-    if all(a is not None and abs(a.value - rate) <= within * rate for a in achieved):
-        return rate
-    return None
+    for r in rows:
+        rate, achieved = rates[r["machine"]], r["rps_achieved"]
+        if achieved is None or abs(achieved.value - rate) > within * rate:
+            return None
+    if len(ev.runs) == 1:
+        return f"{next(iter(rates.values())):g} requests/s"
+    return "rate (" + ", ".join(f"{m}: {v:g}/s" for m, v in rates.items()) + ")"
 
 
 def _ladder(ev: Evidence) -> dict:
@@ -163,19 +171,6 @@ def _ablation(ev: Evidence, case: str) -> list[str]:
             if est is not None:
                 lines.append(f"{label}{what} {est.text('{:,.1f}', unit=' µs')}")
     return lines or ["no paired Flask / Django / stripped Django trials"]
-
-
-def _ratio_table(ev: Evidence) -> dict:
-    """{case: {ratio name: {machine label: text}}}: every run's ratios side by side."""
-    table = {}
-    for case in ev.cases:
-        for a, b in RATIOS:
-            for run in ev.runs:
-                est = stats.paired_ratio(run.trials, case, a, b)
-                if est is not None:
-                    label = run.trials["machine"].iloc[0]
-                    table.setdefault(case, {}).setdefault(f"{a}/{b}", {})[label] = est.text("{:.2f}")
-    return table
 
 
 def _run_info(run) -> dict:

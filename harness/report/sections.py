@@ -60,8 +60,8 @@ it (SQLite runs inside the app, so its cost is all in the gunicorn column).</p>
 {% for r in s.rows %}<tr><td>{{ r.scenario }}</td><td>{{ r.target }}</td><td>{{ r.worker_class }}</td><td class="num">{{ r.workers }}</td><td class="num">{{ r.rps }}</td><td class="num">{{ r.efficiency }}</td></tr>{% endfor %}
 </tbody></table>
 {% if not s.has_efficiency %}<p class="warn">No scaling efficiency here: it needs at least two workers on two server cores.</p>{% endif %}
-<img alt="throughput vs workers" src="data:image/png;base64,{{ s.throughput_chart }}">
-{% if s.latency_chart %}<img alt="latency vs offered load" src="data:image/png;base64,{{ s.latency_chart }}">{% endif %}
+<img class="chart" alt="Scaling ({{ s.run_id }}): closed-loop requests/s against the number of gunicorn workers, one line per scenario, app and worker class (solid sync, dashed gthread)" src="data:image/png;base64,{{ s.throughput_chart }}">
+{% if s.latency_chart %}<img class="chart" alt="Scaling ({{ s.run_id }}): p50 and p99 latency in ms (log scale) against the offered load as a percentage of each app's measured capacity, open loop, one colour per app" src="data:image/png;base64,{{ s.latency_chart }}">{% endif %}
 {% endfor %}
 """
 
