@@ -160,6 +160,8 @@ def chromium_check(report: Path, profile: Path, shot: Path) -> dict:
         section.locator("summary").click()
         found["opened"] = section.evaluate("d => d.open")
         section.screenshot(path=str(shot.with_name("scenario.png")))
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+        found["width"] = page.evaluate("document.documentElement.scrollWidth")
         ctx.close()
     return {**found, "outside": outside}
 
@@ -180,6 +182,7 @@ def test_report_renders_in_chromium(flagged_run, tmp_path):
     assert len(found["static"]) == 11, list(found["static"])
     assert shot.stat().st_size > 20_000
     assert found["opened"] and shot.with_name("scenario.png").stat().st_size > 20_000
+    assert found["width"] <= 1280      # every section open, nothing wider than the window
     shutil.copy(shot, SCREENSHOT)
     shutil.copy(shot.with_name("scenario.png"), SCENARIO_SHOT)
 
@@ -234,7 +237,7 @@ def test_fixed_rate_served_by_all_has_no_throughput_chart(tmp_path):
     section = html[html.index('id="case-json (open 400/s)"'):]
     section = section[:section.index("</details>")]
     assert "fixed 400 requests/s and served it" in section
-    assert "throughput per app" not in section and "latency percentiles" in section
+    assert ": requests/s achieved" not in section and "latency percentiles" in section
     assert re.search(r"<summary><h2>Scenario json \(open 400/s\)</h2> <span class=\"headfig\">"
                      r"Django/Flask 1\.5\d \[", section)
 
@@ -260,3 +263,101 @@ def test_latency_is_drawn_as_a_distribution_from_the_histograms(tmp_path):
     assert points[-1][0] <= 100 * (1 - 1 / 6000) and points[-1][1] <= 1001
     html = render([run_dir], tmp_path / "rep").read_text()
     assert "latency in ms against percentile, 50% to 99.99% on a 1/(1-p) axis" in html
+
+
+@pytest.fixture(scope="module")
+def two_machines(tmp_path_factory):
+    """Two ladder runs: Django costs more than Flask on x86 in every case; on arm it costs less
+    at json (the verdict flips) and the same as Flask at db saturation (undecided there)."""
+    from tests.ladderfactory import write_ladder_run
+
+    root = tmp_path_factory.mktemp("machines")
+    x86 = write_ladder_run(root / "20261125-120000-testbox")
+    arm = write_ladder_run(root / "20261125-130000-armbox", seed=5,
+                           machine={"host": "armbox", "arch": "aarch64", "cpu_model": "Neoverse-N1"},
+                           costs={("json", "django"): 450.0, ("db", "django"): 560.0,
+                                  ("db", "flask"): 560.0})
+    return root, x86, arm
+
+
+def test_each_ratio_per_machine_says_where_the_verdict_flips(two_machines):
+    """The per-machine chart comes before the scenarios, its alt text and table name the cases
+    whose Django/Flask ratio is on opposite sides of 1 on the two machines."""
+    from harness.analysis.evidence import Evidence
+    from harness.report import by_machine
+
+    root, x86, arm = two_machines
+    agree = by_machine.agreement(by_machine.ratios(Evidence.from_dirs([x86, arm])))
+    flask = {case: how for (ratio, case), how in agree.items() if ratio == "Django / Flask"}
+    assert flask == {"json @ saturation": "opposite", "json @ 75%": "opposite", "json @ 25%": "opposite",
+                     "db @ saturation": "undecided", "db @ 75%": "undecided", "db @ 25%": "undecided"}
+    assert {how for (ratio, _), how in agree.items() if ratio == "Django / baseline"} == {"same"}
+    html = render([x86, arm], root / "rep").read_text()
+    alt = re.search(r'<img class="chart machines" alt="([^"]*)"', html)
+    assert alt and html.index(alt.group(0)) < html.index('id="scenarios"')
+    assert ("Django / Flask: the same side of 1 on every machine in 0 of 6 cases, decided on some "
+            "machines only in 3, opposite sides in 3 (json @ saturation, json @ 75%, json @ 25%)") in alt.group(1)
+    assert "testbox x86_64, armbox aarch64" in alt.group(1)
+    table = html[html.index("<summary>the figures per machine</summary>"):]
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td>.*?<td>([^<]*)</td></tr>", table[:table.index("</table>")])
+    assert ("Django / Flask", "json @ 75%", "no: opposite sides") in rows
+    assert ("Django / baseline", "db @ 25%", "yes") in rows
+
+
+def test_several_runs_page_grows_in_proportion(two_machines, tmp_path):
+    """A second machine adds its bars, lines and table rows and the per-machine chart, not a
+    chart per fixed-rate case that every app served (on its own machine's rate)."""
+    root, x86, arm = two_machines
+    one = render([x86], tmp_path / "one").read_text()
+    two = render([x86, arm], tmp_path / "two").read_text()
+    assert one.count('<img class="chart"') == two.count('<img class="chart"') == 6 * 2 + 2
+    assert two.count("and served it (within 2%)") == 4
+    assert "rate (testbox x86_64: 882/s, armbox aarch64: 1667/s)" in two
+    assert len(two) < 1.6 * len(one), (len(one), len(two))
+
+
+MACHINES_SHOT = Path("/tmp/fdbench-report-machines.png")
+
+
+def test_several_runs_in_chromium_at_1280_px_and_printed(two_machines, tmp_path):
+    """In a real Chromium: the per-machine chart loads above the scenarios, every chart says
+    what it shows, the page with every section open fits 1,280 px, and printed (print media,
+    and Chromium's own print to PDF) the collapsed sections are open."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "chromium not installed: `make system-deps` installs it"
+    root, x86, arm = two_machines
+    report = render([x86, arm], tmp_path / "rep")
+    inside = "details.case img.chart"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(report.as_uri(), wait_until="load")
+        found = page.evaluate("""() => {
+            const m = document.querySelector('img.machines');
+            return {machines: [m.complete && m.naturalWidth > 800,
+                               m.getBoundingClientRect().bottom <= document.querySelector(
+                                   'details.case').getBoundingClientRect().top],
+                    alts: [...document.images].map(i => i.alt)}; }""")
+        assert found["machines"] == [True, True]
+        assert len(found["alts"]) == 2 + 6 * 2 + 2 and len(set(found["alts"])) == len(found["alts"])
+        headline, machines, *scenario = found["alts"]
+        assert headline.startswith("Dot plot of the Django/Flask") and "per machine" in headline
+        assert machines.startswith("Dot plots, one panel per ratio")
+        assert all(a.startswith(("json @ ", "db @ ")) and "machine" in a for a in scenario), scenario
+        shot = tmp_path / "machines.png"
+        page.locator("figure#machines").screenshot(path=str(shot))
+        assert not page.locator(inside).first.is_visible()        # collapsed on screen
+        page.emulate_media(media="print")
+        printed = page.evaluate(f"""() => [...document.querySelectorAll('{inside}, details.figures p')]
+            .map(e => e.checkVisibility() && e.getBoundingClientRect().height > 0)""")
+        assert len(printed) > 12 and all(printed), printed
+        page.emulate_media(media="screen")
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        pdf = tmp_path / "report.pdf"
+        page.pdf(path=str(pdf))
+        browser.close()
+    assert shot.stat().st_size > 20_000
+    shutil.copy(shot, MACHINES_SHOT)
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 200_000

@@ -61,9 +61,21 @@ def _cases(ev: Evidence) -> list[dict]:
                     "headline": _case_headline(ev, case, rows), "rate": rate,
                     "throughput": None if rate else charts.throughput(rows, case),
                     **_latency_chart(ev, case, rows), "cpu": charts.cpu(rows, case),
+                    **_alts(case, len(ev.runs) > 1, all(r.get("open") for r in rows)),
                     "ablation_text": _ablation(ev, case),
                     "bound": any(r["generator_bound"] for r in rows)})
     return out
+
+
+def _alts(case: str, multi: bool, opened: bool) -> dict:
+    """What the throughput and cost charts show, for a reader who cannot see them."""
+    each = "one bar per app and machine, hatched by machine" if multi else "one bar per app"
+    served = "achieved at a fixed offered rate (not capacity)" if opened else "served at saturation"
+    return {"throughput_alt": f"{case}: requests/s {served}, median over cycles with "
+                              f"its 95% interval, {each}",
+            "cpu_alt": f"{case}: server CPU-µs per request, median with its 95% interval, {each}; "
+                       f"a dashed line marks the bare WSGI baseline's cost"
+                       f"{' on each machine' if multi else ''}, the ceiling"}
 
 
 def _latency_chart(ev: Evidence, case: str, rows: list[dict]) -> dict:
@@ -73,9 +85,12 @@ def _latency_chart(ev: Evidence, case: str, rows: list[dict]) -> dict:
               for run in ev.runs for r in rows if r["run_id"] == run.run_id
               for points in [latency.distribution(run, case, r["target"])] if points]
     if curves:
+        many = len({c["machine"] for c in curves}) > 1
         return {"latency": charts.latency_distribution(curves, case),
                 "latency_alt": f"{case}: latency in ms against percentile, 50% to 99.99% on a "
-                               f"1/(1-p) axis, one line per app, from every request's histogram"}
+                               f"1/(1-p) axis, one line per app"
+                               f"{' (colour) and machine (line style)' if many else ''}, "
+                               f"from every request's histogram"}
     return {"latency": charts.latency(rows, case),
             "latency_alt": f"{case}: latency percentiles p50 to p99.9 per app, log scale"}
 
