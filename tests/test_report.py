@@ -285,6 +285,7 @@ def test_each_ratio_per_machine_says_where_the_verdict_flips(two_machines):
     whose Django/Flask ratio is on opposite sides of 1 on the two machines."""
     from harness.analysis.evidence import Evidence
     from harness.report import by_machine
+    from tests.ladderfactory import write_ladder_run
 
     root, x86, arm = two_machines
     agree = by_machine.agreement(by_machine.ratios(Evidence.from_dirs([x86, arm])))
@@ -292,6 +293,9 @@ def test_each_ratio_per_machine_says_where_the_verdict_flips(two_machines):
     assert flask == {"json @ saturation": "opposite", "json @ 75%": "opposite", "json @ 25%": "opposite",
                      "db @ saturation": "undecided", "db @ 75%": "undecided", "db @ 25%": "undecided"}
     assert {how for (ratio, _), how in agree.items() if ratio == "Django / baseline"} == {"same"}
+    # three cycles: no interval anywhere, so nothing is the same or flips, it is decided nowhere
+    short = [write_ladder_run(root / f"short-{m}", cycles=3, machine={"host": m}) for m in ("a", "b")]
+    assert set(by_machine.agreement(by_machine.ratios(Evidence.from_dirs(short))).values()) == {"none"}
     html = render([x86, arm], root / "rep").read_text()
     alt = re.search(r'<img class="chart machines" alt="([^"]*)"', html)
     assert alt and html.index(alt.group(0)) < html.index('id="scenarios"')

@@ -34,21 +34,29 @@ def side(est) -> int:
 
 
 def agreement(rows: list[dict]) -> dict:
-    """{(ratio, case): how its machines compare}: "same" (every interval on the same side of 1,
-    or all holding it), "opposite" (one above 1 and another below: the verdict flips), or
-    "undecided" (decided on some machines, holding 1 on others). A case measured on one
-    machine only is left out: there is nothing to compare it with."""
+    """{(ratio, case): how its machines compare}: "same" (every interval on the same side of
+    1), "opposite" (one above 1 and another below: the verdict flips), "undecided" (decided on
+    some machines, holding 1 or without an interval on others) or "none" (decided on no
+    machine: nothing to agree on, as in runs too short for an interval). A case measured on
+    one machine only is left out: there is nothing to compare it with."""
     sides = {}
     for r in rows:
         sides.setdefault((r["ratio"], r["case"]), []).append(r["side"])
-    return {k: "same" if len(set(v)) == 1 else "opposite" if {1, -1} <= set(v) else "undecided"
-            for k, v in sides.items() if len(v) > 1}
+    return {k: _compare(set(v)) for k, v in sides.items() if len(v) > 1}
+
+
+def _compare(sides: set) -> str:
+    if sides == {0}:
+        return "none"
+    if len(sides) == 1:
+        return "same"
+    return "opposite" if {1, -1} <= sides else "undecided"
 
 
 def counts(agree: dict, name: str) -> dict:
-    """How many cases of one ratio are the same, undecided somewhere, opposite."""
+    """How many cases of one ratio are the same, undecided somewhere, opposite, decided nowhere."""
     mine = [how for (ratio, _), how in agree.items() if ratio == name]
-    return {how: mine.count(how) for how in ("same", "undecided", "opposite")} | {"of": len(mine)}
+    return {how: mine.count(how) for how in ("same", "undecided", "opposite", "none")} | {"of": len(mine)}
 
 
 def section(ev: Evidence) -> dict:
@@ -61,6 +69,7 @@ def section(ev: Evidence) -> dict:
     agree = agreement(rows)
     machines = [run.trials["machine"].iloc[0] for run in ev.runs if len(run.trials)]
     titles = {name: f"{name}\n{c['same']} of {c['of']} the same, {c['opposite']} opposite"
+                    + (f"\n{c['none']} decided on no machine" if c["none"] else "")
               for name in dict.fromkeys(r["ratio"] for r in rows) for c in [counts(agree, name)]}
     return {"png": machine_chart.draw(rows, agree, machines, titles),
             "alt": alt_text(rows, agree, machines),
@@ -75,7 +84,8 @@ def alt_text(rows: list[dict], agree: dict, machines: list[str]) -> str:
         flipped = [case for (ratio, case), how in agree.items() if ratio == name and how == "opposite"]
         parts.append(f"{name}: the same side of 1 on every machine in {c['same']} of {c['of']} "
                      f"cases, decided on some machines only in {c['undecided']}, opposite sides in "
-                     f"{c['opposite']}" + (f" ({', '.join(flipped)})" if flipped else ""))
+                     f"{c['opposite']}" + (f" ({', '.join(flipped)})" if flipped else "")
+                     + (f", decided on no machine in {c['none']}" if c["none"] else ""))
     return (f"Dot plots, one panel per ratio of server CPU-µs per request ({', '.join(names)}), "
             f"one row per case, one colour per machine ({', '.join(machines)}), each with its 95% "
             f"interval and a line at 1; a row is shaded red where the machines put the ratio on "
@@ -90,5 +100,6 @@ def _table(rows: list[dict], agree: dict, machines: list[str]) -> list[dict]:
         by.setdefault((r["ratio"], r["case"]), {})[r["machine"]] = r["est"].text("{:.2f}")
     return [{"ratio": ratio, "case": case, "cells": [cells.get(m, "–") for m in machines],
              "agree": {"same": "yes", "opposite": "no: opposite sides",
-                       "undecided": "no: decided on some only"}.get(agree.get((ratio, case)), "–")}
+                       "undecided": "no: decided on some only",
+                       "none": "decided on none"}.get(agree.get((ratio, case)), "–")}
             for (ratio, case), cells in by.items()]
