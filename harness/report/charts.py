@@ -203,7 +203,8 @@ def headline(rows: list[dict], trivial: float, modest: float) -> str:
     """The answer in one picture: Django/Flask CPU-µs per request per case (summary.headline
     rows; >1: Django costs more) with its 95% interval, one marker per machine, against a line
     at 1 and the claim rules' bands: a gap g is a ratio between 1-g and 1/(1-g). Instruction
-    ratios, where counted, as hollow diamonds: what the code costs without the machine's noise."""
+    ratios, where counted, as hollow diamonds (estimated cycles as crosses): what the code costs
+    without the machine's noise."""
     cases = list(dict.fromkeys(r["case"] for r in rows))
     labels = list(dict.fromkeys(r["label"] for r in rows))
     fig, ax = _figure((11, 1.6 + 0.26 * len(cases) * max(1, len(labels) ** 0.5)))
@@ -228,6 +229,11 @@ def headline(rows: list[dict], trivial: float, modest: float) -> str:
         if counted:
             ax.plot(*zip(*counted), "D", ms=5, mfc="none", color=color, zorder=4,
                     label=None if many else "instructions (callgrind)")
+        cycles = [(r.get("cycles django/flask"), yy) for r, yy in zip(mine, y)
+                  if r.get("cycles django/flask")]
+        if cycles:
+            ax.plot(*zip(*cycles), "x", ms=5, color=color, zorder=4,
+                    label=None if many else "estimated cycles (callgrind)")
     ax.set_yticks(range(len(cases)), cases, fontsize=9)
     ax.set_ylim(len(cases) - 0.5, -0.5)
     ax.set_xscale("log")
@@ -253,6 +259,9 @@ def _headline_legend(fig, ax, many):
         handles += [Line2D([], [], color="#222", marker="o", ms=4, lw=1),
                     Line2D([], [], color="#222", marker="D", ms=5, mfc="none", ls="")]
         labels += ["CPU-µs, 95% interval", "instructions (callgrind)"]
+        if any(line.get_marker() == "x" for line in ax.get_lines()):
+            handles.append(Line2D([], [], color="#222", marker="x", ms=5, ls=""))
+            labels.append("estimated cycles (callgrind)")
     fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 6),
                fontsize=8, frameon=False)
 

@@ -49,7 +49,8 @@ def _headline(rows: list[dict]) -> dict:
     """The chart under the title, drawn against the cost claims' own bands, and its alt text."""
     return {"png": charts.headline(rows, TRIVIAL, MODEST) if rows else None,
             "alt": summary.headline_alt(rows),
-            "instructions": any(r["instructions django/flask"] for r in rows)}
+            "instructions": any(r["instructions django/flask"] for r in rows),
+            "cycles": any(r.get("cycles django/flask") for r in rows)}
 
 
 def _cases(ev: Evidence) -> list[dict]:

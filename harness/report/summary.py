@@ -33,10 +33,12 @@ def _label(run) -> str:
 
 def headline(ev: Evidence) -> list[dict]:
     """Per run and cost case: Django/Flask CPU-µs per request (>1: Django costs more) from
-    paired cycles, and the in-process instruction ratio of the case's path where counted."""
+    paired cycles, and the in-process instruction (and estimated-cycle) ratio of the case's
+    path where counted."""
     out = []
     for run in ev.runs:
         counts = _instruction_ratios(ev, run.run_id)
+        cycles = _instruction_ratios(ev, run.run_id, "cycles")
         for case in ev.cost_cases:
             est = stats.paired_ratio(run.trials, case, "django", "flask")
             if est is None:
@@ -44,14 +46,15 @@ def headline(ev: Evidence) -> list[dict]:
             scenario = run.trials.loc[run.trials["case"] == case, "scenario"].iloc[0]
             out.append({"case": case, "run": run.run_id, "label": _label(run),
                         "django/flask": est.as_dict(),
-                        "instructions django/flask": counts.get(SCENARIOS.get(scenario))})
+                        "instructions django/flask": counts.get(SCENARIOS.get(scenario)),
+                        "cycles django/flask": cycles.get(SCENARIOS.get(scenario))})
     return out
 
 
-def _instruction_ratios(ev: Evidence, run_id: str) -> dict:
-    """{path: Django/Flask in-process instructions per request} of one run."""
-    counts = ev.instructions[ev.instructions["run_id"] == run_id]
-    by = {(r["case"], r["target"]): r["instructions"] for r in counts.to_dict("records")}
+def _instruction_ratios(ev: Evidence, run_id: str, column="instructions") -> dict:
+    """{path: Django/Flask in-process instructions (or estimated cycles) per request} of one run."""
+    counts = ev.instructions[ev.instructions["run_id"] == run_id].dropna(subset=[column])
+    by = {(r["case"], r["target"]): r[column] for r in counts.to_dict("records")}
     return {path: by[(path, "django")] / by[(path, "flask")]
             for path, target in by if target == "flask" and by.get((path, "django"))}
 
@@ -113,7 +116,9 @@ def headline_alt(rows: list[dict]) -> str:
             f"with 95% intervals, a line at 1 and the trivial and modest bands shaded: Django "
             f"costs more in {sides.count(1)}, less in {sides.count(-1)}, undecided in "
             f"{sides.count(0)}; ratios from {values[0]:.2f} to {values[-1]:.2f}"
-            + (f"; hollow diamonds give the instruction-count ratio for {counted} cases." if counted else "."))
+            + (f"; hollow diamonds give the instruction-count ratio for {counted} cases" if counted else "")
+            + ("; crosses the estimated-cycle ratio" if any(r.get("cycles django/flask") for r in rows) else "")
+            + ".")
 
 
 def _cut(text: str) -> str:
@@ -140,6 +145,10 @@ def _md_cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _ratio_cell(value) -> str:
+    return f"{value:.2f}" if value else "–"
+
+
 def _md_table(header: list[str], rows: list[list]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return lines + ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]
@@ -150,14 +159,14 @@ def to_markdown(data: dict) -> str:
     out = ["## fdbench: Flask vs Django", "", f"Runs: {runs}.", "",
            "Django/Flask server CPU-µs per request (>1: Django costs more), median over paired "
            "cycles with its 95% interval; n: the Flask/Django pairs behind it; instructions: "
-           "in-process callgrind counts.", ""]
+           "in-process callgrind counts; est. cycles: their cache simulation's estimate.", ""]
     multi = len(data["runs"]) > 1
     rows = [([h["label"]] if multi else []) + [h["case"], _est(h["django/flask"]),
-            h["django/flask"]["n"],
-            f"{h['instructions django/flask']:.2f}" if h["instructions django/flask"] else "–"]
+            h["django/flask"]["n"], _ratio_cell(h["instructions django/flask"]),
+            _ratio_cell(h.get("cycles django/flask"))]
             for h in data["headline"]]
     out += _md_table((["machine"] if multi else []) + ["case", "Django/Flask CPU-µs", "n",
-                                                       "instructions"],
+                                                       "instructions", "est. cycles"],
                      rows) if rows else ["No paired Flask/Django trials."]
     out += ["", "### Claims", ""]
     out += _md_table(["claim", "verdict", "numbers"],
