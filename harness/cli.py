@@ -255,6 +255,39 @@ def instructions_cmd(targets, endpoints, requests, out, cycles):
     pipeline.instructions(split(targets), split(endpoints), requests or DEFAULT_REQUESTS, out, cycles)
 
 
+@cli.command("versions")
+@click.option("--flask", "flask_series", default=None, metavar="SERIES",
+              help="comma list of Flask release series, e.g. 2.3,3.0,3.1")
+@click.option("--django", "django_series", default=None, metavar="SERIES",
+              help="comma list of Django release series, e.g. 4.2,5.0,5.1,5.2")
+@click.option("--endpoints", default=None, help="comma list, e.g. /json,/db (default: all six)")
+@click.option("--requests", type=int, default=None, help="measured requests per endpoint [default: 10]")
+@click.option("--modes", default="inprocess,served", show_default=True,
+              help="inprocess, served, or both")
+@click.option("--out", type=click.Path(file_okay=False), default=None, metavar="DIR", help=OUT_HELP)
+@click.option("--no-report", is_flag=True, help="skip the HTML report")
+def versions_cmd(flask_series, django_series, endpoints, requests, modes, out, no_report):
+    """Instructions per request for each framework release, each in its own environment
+    under var/versions/ (reused while its requirements stay the same). Without --flask and
+    --django: every series from Flask 2.3 and Django 4.2 on that installs on this Python;
+    with either, only the frameworks named."""
+    from . import pipeline
+    from .measure import versions
+    from .measure.instructions import DEFAULT_REQUESTS, MODES
+
+    chosen = split(modes) or MODES
+    if unknown := [m for m in chosen if m not in MODES]:
+        raise FdbenchError(f"unknown mode {unknown[0]!r}: choose from {', '.join(MODES)}")
+    given = {"flask": flask_series, "django": django_series}
+    named = {fw: text for fw, text in given.items() if text is not None} or dict.fromkeys(given)
+    selection = {fw: versions.parse_series(fw, text) for fw, text in named.items()}
+    run, page = pipeline.versions(selection, split(endpoints), requests or DEFAULT_REQUESTS,
+                                  tuple(chosen), out, not no_report)
+    click.echo(f"run {run.meta['status']}: {run.path}")
+    if page:
+        click.echo(f"report: {page}")
+
+
 def warn_damaged(*runs):
     """Readers skip a damaged trials.jsonl line: say so on stderr, never drop it silently."""
     from .store import Run

@@ -144,3 +144,28 @@ def instructions(apps, endpoints, requests, out, cache_sim=False):
     Console(width=max(Console().width, 110)).print(terminal.instructions_table(data))
     err.print(f"{len(data['counts'])} counts in {data['duration_s']:.0f} s, written to {path}")
     return path
+
+
+def versions(selection, endpoints, requests, modes, out=None, report=True):
+    """`fdbench versions`: a run folder whose versions.json grows release by release, the
+    counts table, then the report. Ctrl-C leaves the run `partial` with every finished release.
+    Returns (run, page)."""
+    from .infra import fingerprint
+    from .measure import versions as measuring
+    from .store import Run
+
+    err = Console(stderr=True)
+    run = Run.create(Path(out or RESULTS), {
+        "kind": "versions", **fingerprint.collect(),
+        "config": {"selection": selection, "endpoints": endpoints, "requests": requests,
+                   "modes": list(modes)}})
+    try:
+        data = measuring.sweep(selection, endpoints, requests, modes, err,
+                               lambda d: measuring.write(run.path, d))
+    except BaseException:
+        run.finish("partial")
+        raise
+    run.finish("complete")
+    Console(width=max(Console().width, 110)).print(terminal.versions_table(data))
+    page = render([run.path], report_path(run.path, out)) if report else None
+    return run, page

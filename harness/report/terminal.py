@@ -181,3 +181,31 @@ def print_warnings(console, lines):
     console.print("[bold yellow]Warnings:[/]")
     for line in lines:
         console.print(f"  - {line}", soft_wrap=True)
+
+
+def versions_table(data):
+    """One row per release and endpoint: in-process and served counts and the change from the
+    framework's previous release; unsupported releases with their reason."""
+    t = Table(title=f"instructions per request by release (callgrind, N={data['requests']})")
+    for name in ("framework", "release", "endpoint", "in-process", "change", "served", "change "):
+        t.add_column(name, justify="left" if name in ("framework", "release", "endpoint") else "right")
+    previous, notes = {}, []
+    for rec in data["versions"]:
+        label = f"{rec['series']} ({rec['version']})" if rec.get("version") else rec["series"]
+        if rec["status"] != "ok":
+            t.add_row(rec["framework"], label, rec["status"], "-", "", "-", "")
+            notes.append(f"{rec['framework']} {rec['series']}: {rec['reason']}")
+            continue
+        for c in rec["counts"]:
+            own = c["instructions_per_request"]
+            served = (c.get("served") or {}).get("instructions_per_request")
+            before = previous.get((rec["framework"], c["endpoint"]), (None, None))
+            t.add_row(rec["framework"], label, c["endpoint"], f"{own:,}", _pct(own, before[0]),
+                      f"{served:,}" if served else "-", _pct(served, before[1]))
+            previous[(rec["framework"], c["endpoint"])] = (own, served)
+    t.caption = "\n".join(notes) or None
+    return t
+
+
+def _pct(value, before):
+    return f"{value / before - 1:+.1%}" if value and before else ""
