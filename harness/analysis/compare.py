@@ -16,6 +16,11 @@ hardware affects alike), with Flask/Django shown for information only.
 instructions.json in both runs (same arch): a rise in instructions per request above
 INSTRUCTIONS_PCT is a regression by itself; the counts repeat exactly, so no test is needed. The
 threshold sits above the ~0.5% that any change to what is loaded moves them by (heap layout).
+
+versions.json in NEW (`fdbench versions`): a step from one release of a framework to the next
+whose instructions per request rise by more than --fail-above percent is flagged, since an
+upgrade is the change being judged there; in both runs, a release measured at the same
+version, endpoints and checkout path in each is held to INSTRUCTIONS_PCT like any count.
 """
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +30,7 @@ from scipy import stats as sps
 
 from ..targets import FRAMEWORKS, TARGET_NAMES
 from . import stats
+from . import versions as release_counts
 from .evidence import LoadedRun, instructions_frame, load_run
 
 ALPHA = 0.05
@@ -155,6 +161,52 @@ def instruction_changes(base: LoadedRun, new: LoadedRun, notes: list[str]) -> li
     return out
 
 
+def _exact(before, after) -> tuple:
+    rel = after / before - 1
+    return (stats.Estimate(before, before, before, 1), stats.Estimate(after, after, after, 1),
+            stats.Estimate(rel, rel, rel, 1))
+
+
+def upgrade_changes(new: LoadedRun, fail_above: float) -> list[Change]:
+    """NEW's release steps (in-process and served counts): a rise above fail_above is flagged."""
+    if not new.versions:
+        return []
+    out = []
+    for mode in release_counts.MODES:
+        for s in release_counts.steps(new.versions, mode):
+            b, n, change = _exact(s.before_count, s.after_count)
+            metric = "instructions/request" + (" (served)" if mode == "served" else "")
+            out.append(Change(s.endpoint, f"{s.framework} {s.before} → {s.after}", metric, b, n,
+                              change, None, change.value * 100 > fail_above))
+    return out
+
+
+def release_changes(base: LoadedRun, new: LoadedRun, notes: list[str]) -> list[Change]:
+    """The same release counted in both runs: like instructions.json, a rise above
+    INSTRUCTIONS_PCT is a regression (of fdbench's app or harness, not of the framework)."""
+    if not (base.versions and new.versions):
+        return []
+    keys = ("endpoints", "root", "requests", "arch")
+    if any(base.versions.get(k) != new.versions.get(k) for k in keys):
+        notes.append("release counts not compared: measured with different endpoint lists, "
+                     "checkout paths, request counts or architectures")
+        return []
+    out = []
+    for framework in release_counts.frameworks(new.versions):
+        before = {r["series"]: r for r in release_counts.releases(base.versions, framework)}
+        for rec in release_counts.releases(new.versions, framework):
+            old = before.get(rec["series"])
+            if old is None or old.get("version") != rec.get("version"):
+                continue
+            for endpoint in release_counts.endpoints(new.versions):
+                x, y = release_counts.count(old, endpoint), release_counts.count(rec, endpoint)
+                if x and y:
+                    b, n, change = _exact(x, y)
+                    out.append(Change(endpoint, f"{framework} {rec['version']}", "instructions/request",
+                                      b, n, change, None, change.value * 100 > INSTRUCTIONS_PCT))
+    return out
+
+
 def _meta(instructions) -> dict:
     return instructions if isinstance(instructions, dict) else {}
 
@@ -176,4 +228,5 @@ def compare(base_dir: Path, new_dir: Path, fail_above: float = 5.0) -> Compariso
                      f"{new.run_id} {regime(new)} (different cases: 'json @ 75%' against "
                      "'json (open 400/s)'); rerun the older commit to compare them")
     changes += instruction_changes(base, new, notes)
+    changes += upgrade_changes(new, fail_above) + release_changes(base, new, notes)
     return Comparison(base, new, same, changes, notes)

@@ -12,13 +12,14 @@ from .. import store
 from ..errors import FdbenchError
 from ..targets import target_of
 from . import stats
+from . import versions as release_counts
 
 
 @dataclass
 class LoadedRun:
     """One run folder as the analysis reads it: run.json, the trials as a frame, static/*.json,
-    instructions.json, native.json and kernel.jsonl (store.Run is the folder itself, which
-    runs write)."""
+    instructions.json, native.json, kernel.jsonl and versions.json (store.Run is the folder
+    itself, which runs write)."""
     path: Path
     meta: dict
     trials: pd.DataFrame
@@ -26,6 +27,7 @@ class LoadedRun:
     instructions: dict | None = None
     native: dict | None = None
     kernel: list = field(default_factory=list)
+    versions: dict | None = None
     warnings: list = field(default_factory=list)
 
     @property
@@ -71,6 +73,7 @@ def load_run(path) -> LoadedRun:
     if (path / "native.json").is_file():
         run.native = _read_json(path / "native.json")
     run.kernel = stored.lines("kernel.jsonl")
+    run.versions = release_counts.read(path)
     return run
 
 

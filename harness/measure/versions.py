@@ -124,7 +124,7 @@ def failure_line(stderr: str) -> str:
     """The line that says what went wrong: a non-200 report or an exception, else the last."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     for wanted in (lambda s: "were not 200" in s,
-                   lambda s: s.split(":")[0].endswith(("Error", "Exception", "Exit"))):
+                   lambda s: s.split(":")[0].endswith(("Error", "Exception"))):
         found = [line for line in lines if wanted(line)]
         if found:
             return found[-1][:300]

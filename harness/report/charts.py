@@ -273,3 +273,31 @@ def _ratio_ticks(rows, modest) -> list[float]:
     low, high = min(ends + [1 - modest]), max(ends + [1 / (1 - modest)])
     ticks = (0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1, 1.11, 1.25, 1.5, 1.75, 2, 3, 4)
     return [t for t in ticks if low * 0.95 <= t <= high * 1.05]
+
+
+def versions(endpoint: str, panels: dict) -> str:
+    """Instructions per request against release, one panel per framework side by side, each
+    step labelled with its change. `panels`: framework -> [(series label, in-process, served)]."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(SIZE[0], SIZE[1] * 0.95), squeeze=False)
+    for ax, (framework, points) in zip(axes[0], panels.items()):
+        labels = [p[0] for p in points]
+        x = np.arange(len(points))
+        for index, style, name in ((1, "-", "in-process"), (2, "--", "served")):
+            ys = [p[index] for p in points]
+            if not any(ys):
+                continue
+            ys = [y / 1e6 if y else np.nan for y in ys]
+            ax.plot(x, ys, style, marker="o", color=COLORS.get(framework), label=name)
+            for i in range(1, len(ys)):
+                if ys[i - 1] and ys[i] and ys[i - 1] == ys[i - 1] and ys[i] == ys[i]:
+                    ax.annotate(f"{ys[i] / ys[i - 1] - 1:+.1%}", ((x[i - 1] + x[i]) / 2, (ys[i - 1] + ys[i]) / 2),
+                                textcoords="offset points", xytext=(0, 6 if index == 1 else -12),
+                                ha="center", fontsize=7)
+        ax.set_xticks(x, labels, fontsize=8)
+        ax.set_xlim(-0.5, len(points) - 0.5)
+        ax.set_title(f"{framework} {endpoint}", fontsize=9)
+        ax.set_ylabel("M instructions / request", fontsize=8)
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return _png(fig)

@@ -42,7 +42,8 @@ def page(ev: Evidence) -> str:
         headline=_headline(short["headline"]), runs=[_run_info(r) for r in ev.runs], cases=_cases(ev),
         machines=by_machine.section(ev), multi=len(ev.runs) > 1, flagged=_flagged(ev),
         static=sections.static_sections(ev), instructions=_instructions(ev), ladder=_ladder(ev),
-        scaling=sections.scaling_and_databases(ev), decomposition=decomposition.tables(ev.runs))
+        scaling=sections.scaling_and_databases(ev), decomposition=decomposition.tables(ev.runs),
+        versions=sections.versions_sections(ev))
 
 
 def _headline(rows: list[dict]) -> dict:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..analysis import cross_checks, security_gaps
+from ..analysis import versions as release_counts
 from ..targets import ENDPOINTS, TARGET_NAMES
 
 KINDS = ("python", "templates", "config", "migrations")
@@ -322,3 +323,24 @@ def change_cells(c) -> list[str]:
             c.change.text("{:+.1f}", scale=100, unit="%") if c.change else "–",
             f"{c.p:.3g}" if c.p is not None else "n/a",
             "REGRESSION" if c.regression else "ok"]
+
+
+def versions_rows(data: dict) -> dict:
+    """A row per framework release and endpoint: in-process and served instructions per
+    request, each with its change from the framework's previous measured release."""
+    rows = []
+    for framework in release_counts.frameworks(data):
+        previous = {}
+        for rec in release_counts.releases(data, framework):
+            for endpoint in release_counts.endpoints(data):
+                cells = [framework, f"{rec['series']} ({rec.get('version', '?')})", endpoint]
+                for mode in release_counts.MODES:
+                    value, before = release_counts.count(rec, endpoint, mode), previous.get((endpoint, mode))
+                    cells += [f"{value:,}" if value else "–",
+                              f"{value / before - 1:+.1%}" if value and before else ""]
+                    previous[(endpoint, mode)] = value
+                rows.append(cells)
+    return {"title": f"instructions per request by release (callgrind, N={data.get('requests')})",
+            "header": ["framework", "release", "endpoint", "in-process", "change", "served", "change"],
+            "rows": rows, "numeric": {3, 4, 5, 6}, "bold": set(),
+            "note": "change: from the framework's previous measured release."}

@@ -1,7 +1,8 @@
 """The report's sections beyond the load test's own: one per static measurement (a table drawn
 from static/<name>.json; add a measurement's section to SECTIONS), the scaling sweep
 (throughput vs workers, efficiency, latency vs offered load, skipped points and why) and the
-per-database cost table (SQLite vs PostgreSQL side by side, DB server CPU apart). Each is its
+per-database cost table (SQLite vs PostgreSQL side by side, DB server CPU apart) and the cost
+of each framework release (versions.json: a chart per endpoint, the table, what was not measured). Each is its
 own function so that one can change without the page; they read stored runs only."""
 import json
 import statistics
@@ -11,6 +12,7 @@ from markupsafe import Markup
 
 from .. import store
 from ..analysis import by_path, sweep_stats
+from ..analysis import versions as release_counts
 from . import charts, rows
 
 # static/<name>.json -> (section id, heading, the tables drawn from it)
@@ -40,6 +42,30 @@ def static_sections(ev) -> list[dict]:
             for name, value in static.items() if name not in SECTIONS]
     return out
 
+
+def versions_sections(ev) -> list[dict]:
+    """One per run holding versions.json: a chart per endpoint (Flask and Django side by side,
+    cost against release), the table, and the releases not measured with their reasons."""
+    out = []
+    for run in ev.runs:
+        data = run.versions
+        if not data:
+            continue
+        names = release_counts.frameworks(data)
+        figures = []
+        for endpoint in release_counts.endpoints(data):
+            panels = {fw: [(r["series"], release_counts.count(r, endpoint),
+                            release_counts.count(r, endpoint, "served"))
+                           for r in release_counts.releases(data, fw)] for fw in names}
+            panels = {fw: points for fw, points in panels.items() if points}
+            if panels:
+                figures.append({"png": charts.versions(endpoint, panels),
+                                "alt": f"{endpoint}: instructions per request against release, "
+                                       f"{' and '.join(panels)} side by side, change per step"})
+        out.append({"run_id": run.run_id, "charts": figures, "table": rows.versions_rows(data),
+                    "not_measured": [f"{r['framework']} {r['series']}: {r['status']}: {r.get('reason')}"
+                                     for r in release_counts.not_measured(data)]})
+    return out
 
 
 TEMPLATE = """
