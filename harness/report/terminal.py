@@ -187,7 +187,7 @@ def versions_table(data):
     """One row per release and endpoint: in-process and served counts and the change from the
     framework's previous release; unsupported releases with their reason."""
     t = Table(title=f"instructions per request by release (callgrind, N={data['requests']})")
-    for name in ("framework", "release", "endpoint", "in-process", "change", "served", "change "):
+    for name in ("framework", "release", "endpoint", "in-process", "change", "served", "served change"):
         t.add_column(name, justify="left" if name in ("framework", "release", "endpoint") else "right")
     previous, notes = {}, []
     for rec in data["versions"]:
