@@ -265,8 +265,10 @@ def instructions_cmd(targets, endpoints, requests, out, cycles):
 @click.option("--modes", default="inprocess,served", show_default=True,
               help="inprocess, served, or both")
 @click.option("--out", type=click.Path(file_okay=False), default=None, metavar="DIR", help=OUT_HELP)
+@click.option("--cycles", is_flag=True,
+              help="also simulate caches and branches: estimated cycles per request (slower)")
 @click.option("--no-report", is_flag=True, help="skip the HTML report")
-def versions_cmd(flask_series, django_series, endpoints, requests, modes, out, no_report):
+def versions_cmd(flask_series, django_series, endpoints, requests, modes, out, cycles, no_report):
     """Instructions per request for each framework release, each in its own environment
     under var/versions/ (reused while its requirements stay the same). Without --flask and
     --django: every series from Flask 2.3 and Django 4.2 on that installs on this Python;
@@ -282,7 +284,7 @@ def versions_cmd(flask_series, django_series, endpoints, requests, modes, out, n
     named = {fw: text for fw, text in given.items() if text is not None} or dict.fromkeys(given)
     selection = {fw: versions.parse_series(fw, text) for fw, text in named.items()}
     run, page = pipeline.versions(selection, split(endpoints), requests or DEFAULT_REQUESTS,
-                                  tuple(chosen), out, not no_report)
+                                  tuple(chosen), out, not no_report, cycles)
     click.echo(f"run {run.meta['status']}: {run.path}")
     if page:
         click.echo(f"report: {page}")

@@ -146,7 +146,7 @@ def instructions(apps, endpoints, requests, out, cache_sim=False):
     return path
 
 
-def versions(selection, endpoints, requests, modes, out=None, report=True):
+def versions(selection, endpoints, requests, modes, out=None, report=True, cycles=False):
     """`fdbench versions`: a run folder whose versions.json grows release by release, the
     counts table, then the report. Ctrl-C leaves the run `partial` with every finished release.
     Returns (run, page)."""
@@ -158,10 +158,10 @@ def versions(selection, endpoints, requests, modes, out=None, report=True):
     run = Run.create(Path(out or RESULTS), {
         "kind": "versions", **fingerprint.collect(),
         "config": {"selection": selection, "endpoints": endpoints, "requests": requests,
-                   "modes": list(modes)}})
+                   "modes": list(modes), "cycles": cycles}})
     try:
         data = measuring.sweep(selection, endpoints, requests, modes, err,
-                               lambda d: measuring.write(run.path, d))
+                               lambda d: measuring.write(run.path, d), cycles)
     except BaseException:
         run.finish("partial")
         raise

@@ -188,6 +188,20 @@ def test_steps_follow_version_order_not_the_order_measured():
     assert [(s.before, s.after) for s in release_counts.steps(data)] == [("4.2", "5.2"), ("5.2", "5.10")]
 
 
+def test_the_table_shows_estimated_cycles_when_simulated():
+    from harness.report.rows import versions_rows
+
+    data = {"endpoints": ["/json"], "requests": 2, "cycles": True, "versions": [
+        {"framework": "flask", "series": s, "version": f"{s}.0", "status": "ok",
+         "counts": [{"endpoint": "/json", "instructions_per_request": n,
+                     "served": {"instructions_per_request": 2 * n},
+                     "cache": {"estimated_cycles": 3 * n}}]}
+        for s, n in (("3.0", 100_000), ("3.1", 110_000))]}
+    table = versions_rows(data)
+    assert table["header"][-2:] == ["est. cycles", "change"]
+    assert table["rows"][1][-2:] == ["330,000", "+10.0%"]
+
+
 def test_unknown_versions_schema_is_a_one_line_error(tmp_path):
     (tmp_path / "versions.json").write_text('{"schema": 9}')
     with pytest.raises(FdbenchError, match="unknown versions.json schema"):

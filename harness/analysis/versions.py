@@ -70,6 +70,14 @@ def count(record: dict, endpoint: str, mode: str = "inprocess") -> int | None:
     return None
 
 
+def cycles(record: dict, endpoint: str) -> int | None:
+    """In-process estimated cycles (a sweep run with --cycles), or None."""
+    for c in record.get("counts", []):
+        if c.get("endpoint") == endpoint:
+            return (c.get("cache") or {}).get("estimated_cycles")
+    return None
+
+
 def endpoints(data: dict) -> list[str]:
     return list(data.get("endpoints") or dict.fromkeys(
         c["endpoint"] for r in data.get("versions", []) for c in r.get("counts", [])))

@@ -17,7 +17,8 @@ versions.json (schema 1):
                    "requirements": [...], "packages": {...}, "environment": ".../flask-3.0",
                    "reused": false, "duration_s": 41.2,
                    "counts": [{"endpoint": "/json", "target": "flask",
-                               "instructions_per_request": ..., "served": {...}}]},
+                               "instructions_per_request": ..., "served": {...},
+                               "cache": {"estimated_cycles": ..., ...}}]},  # cache: --cycles
                   {"framework": "flask", "series": "0.1", "status": "unsupported",
                    "reason": "cannot install ...: ..."}]}
 """
@@ -132,7 +133,7 @@ def failure_line(stderr: str) -> str:
 
 
 def measure_series(framework: str, series: str, endpoints: list[str], requests: int,
-                   modes=instr.MODES, progress=None) -> dict:
+                   modes=instr.MODES, progress=None, cache_sim=False) -> dict:
     """One release series: its environment, the app checked, its counts. Never raises for a
     release that does not work: that is its record's `status` and `reason`."""
     started = time.monotonic()
@@ -151,7 +152,8 @@ def measure_series(framework: str, series: str, endpoints: list[str], requests: 
         return {**record, "status": "unsupported",
                 "reason": f"the app does not run unchanged on {framework} {version}: {problem}"}
     try:
-        data = instr.measure([target], endpoints, requests, modes=modes, progress=progress)
+        data = instr.measure([target], endpoints, requests, modes=modes, progress=progress,
+                             cache_sim=cache_sim)
     except instr.ValgrindMissing:
         raise
     except FdbenchError as exc:
@@ -161,11 +163,11 @@ def measure_series(framework: str, series: str, endpoints: list[str], requests: 
             "duration_s": round(time.monotonic() - started, 1), "measure": data}
 
 
-def header(endpoints, requests, modes) -> dict:
+def header(endpoints, requests, modes, cache_sim=False) -> dict:
     """What every release's counts share; `endpoints` and `root` shape the heap the counts
     depend on, so versions.json files compare only where both match."""
     return {"schema": SCHEMA, "requests": requests, "warmup": instr.WARMUP, "modes": list(modes),
-            "endpoints": list(endpoints), "root": str(ROOT), "versions": []}
+            "endpoints": list(endpoints), "root": str(ROOT), "cycles": cache_sim, "versions": []}
 
 
 def add(data: dict, record: dict) -> dict:
@@ -173,7 +175,8 @@ def add(data: dict, record: dict) -> dict:
     record = dict(record)
     measured = record.pop("measure", None)
     if measured:
-        for key in ("valgrind", "python", "arch", "aslr_disabled", "clock_frozen", "env", "marker"):
+        for key in ("valgrind", "python", "arch", "aslr_disabled", "clock_frozen", "env", "marker",
+                    "cache_sim"):
             if key in measured:
                 data.setdefault(key, measured[key])
     data["versions"].append(record)
@@ -188,14 +191,15 @@ def write(run_dir, data) -> Path:
 
 
 
-def sweep(selection: dict, endpoints, requests: int, modes, console, save) -> dict:
+def sweep(selection: dict, endpoints, requests: int, modes, console, save, cache_sim=False) -> dict:
     """Every (framework, series) of `selection` in turn, behind a progress bar; `save(data)`
-    after each, so an interruption keeps what was finished. Returns versions.json's data."""
+    after each, so an interruption keeps what was finished. `cache_sim`: estimated cycles too
+    (instructions.measure's cache simulation). Returns versions.json's data."""
     endpoints = instr.resolve_endpoints(endpoints)
     if requests < 1:
         raise FdbenchError("--requests must be at least 1")
     instr.valgrind_version()  # a missing valgrind is said before any environment is built
-    data = header(endpoints, requests, modes)
+    data = header(endpoints, requests, modes, cache_sim)
     todo = [(fw, s) for fw in FRAMEWORKS for s in selection.get(fw, ())]
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                MofNCompleteColumn(), TimeElapsedColumn())
@@ -208,7 +212,7 @@ def sweep(selection: dict, endpoints, requests: int, modes, console, save) -> di
             def counted(record, framework=framework, series=series):
                 bar.update(task, advance=1, description=f"callgrind: {framework} {series} {record['endpoint']}")
 
-            record = measure_series(framework, series, endpoints, requests, modes, counted)
+            record = measure_series(framework, series, endpoints, requests, modes, counted, cache_sim)
             bar.update(task, completed=start + len(endpoints))
             save(add(data, record))
             if record["status"] != "ok":

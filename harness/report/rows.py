@@ -327,20 +327,25 @@ def change_cells(c) -> list[str]:
 
 def versions_rows(data: dict) -> dict:
     """A row per framework release and endpoint: in-process and served instructions per
-    request, each with its change from the framework's previous measured release."""
+    request (and in-process estimated cycles, when simulated), each with its change from the
+    framework's previous measured release."""
+    figures = [("in-process", lambda r, e: release_counts.count(r, e)),
+               ("served", lambda r, e: release_counts.count(r, e, "served"))]
+    if data.get("cycles"):
+        figures.append(("est. cycles", release_counts.cycles))
     rows = []
     for framework in release_counts.frameworks(data):
         previous = {}
         for rec in release_counts.releases(data, framework):
             for endpoint in release_counts.endpoints(data):
                 cells = [framework, f"{rec['series']} ({rec.get('version', '?')})", endpoint]
-                for mode in release_counts.MODES:
-                    value, before = release_counts.count(rec, endpoint, mode), previous.get((endpoint, mode))
+                for name, get in figures:
+                    value, before = get(rec, endpoint), previous.get((endpoint, name))
                     cells += [f"{value:,}" if value else "–",
                               f"{value / before - 1:+.1%}" if value and before else ""]
-                    previous[(endpoint, mode)] = value
+                    previous[(endpoint, name)] = value
                 rows.append(cells)
+    header = ["framework", "release", "endpoint"] + [h for name, _ in figures for h in (name, "change")]
     return {"title": f"instructions per request by release (callgrind, N={data.get('requests')})",
-            "header": ["framework", "release", "endpoint", "in-process", "change", "served", "change"],
-            "rows": rows, "numeric": {3, 4, 5, 6}, "bold": set(),
+            "header": header, "rows": rows, "numeric": set(range(3, len(header))), "bold": set(),
             "note": "change: from the framework's previous measured release."}

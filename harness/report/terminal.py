@@ -184,28 +184,16 @@ def print_warnings(console, lines):
 
 
 def versions_table(data):
-    """One row per release and endpoint: in-process and served counts and the change from the
-    framework's previous release; unsupported releases with their reason."""
-    t = Table(title=f"instructions per request by release (callgrind, N={data['requests']})")
-    for name in ("framework", "release", "endpoint", "in-process", "change", "served", "served change"):
-        t.add_column(name, justify="left" if name in ("framework", "release", "endpoint") else "right")
-    previous, notes = {}, []
-    for rec in data["versions"]:
-        label = f"{rec['series']} ({rec['version']})" if rec.get("version") else rec["series"]
-        if rec["status"] != "ok":
-            t.add_row(rec["framework"], label, rec["status"], "-", "", "-", "")
-            notes.append(f"{rec['framework']} {rec['series']}: {rec['reason']}")
-            continue
-        for c in rec["counts"]:
-            own = c["instructions_per_request"]
-            served = (c.get("served") or {}).get("instructions_per_request")
-            before = previous.get((rec["framework"], c["endpoint"]), (None, None))
-            t.add_row(rec["framework"], label, c["endpoint"], f"{own:,}", _pct(own, before[0]),
-                      f"{served:,}" if served else "-", _pct(served, before[1]))
-            previous[(rec["framework"], c["endpoint"])] = (own, served)
+    """The report's table of releases (rows.versions_rows) in the terminal; the releases not
+    measured, with their reasons, as its caption."""
+    rows = report_rows.versions_rows(data)
+    t = Table(title=rows["title"])
+    for i, name in enumerate(rows["header"]):
+        t.add_column(name, justify="right" if i in rows["numeric"] else "left")
+    for cells in rows["rows"]:
+        t.add_row(*cells)
+    notes = [f"{r['framework']} {r['series']}: {r['status']}: {r.get('reason')}"
+             for r in data.get("versions", []) if r.get("status") != "ok"]
     t.caption = "\n".join(notes) or None
     return t
 
-
-def _pct(value, before):
-    return f"{value / before - 1:+.1%}" if value and before else ""
