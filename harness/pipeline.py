@@ -155,6 +155,7 @@ def versions(selection, endpoints, requests, modes, out=None, report=True, cycle
     from .store import Run
 
     err = Console(stderr=True)
+    endpoints = measuring.check(endpoints, requests)
     run = Run.create(Path(out or RESULTS), {
         "kind": "versions", **fingerprint.collect(),
         "config": {"selection": selection, "endpoints": endpoints, "requests": requests,

@@ -134,6 +134,7 @@ def test_requirements_pin_the_framework_and_fdbench_gunicorn():
 def test_bad_input_is_one_line_and_exit_2(run_cli, argv, message, tmp_path):
     code, _, err = run_cli("versions", *argv, "--out", str(tmp_path))
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())  # no run folder for a command that never started
 
 
 def test_an_interrupted_sweep_keeps_the_finished_releases(monkeypatch, tmp_path):

@@ -191,14 +191,21 @@ def write(run_dir, data) -> Path:
 
 
 
+def check(endpoints, requests: int) -> list[str]:
+    """The endpoints' paths, once the input and valgrind are known to be usable: said before
+    any run folder or environment is made."""
+    endpoints = instr.resolve_endpoints(endpoints)
+    if requests < 1:
+        raise FdbenchError("--requests must be at least 1")
+    instr.valgrind_version()
+    return endpoints
+
+
 def sweep(selection: dict, endpoints, requests: int, modes, console, save, cache_sim=False) -> dict:
     """Every (framework, series) of `selection` in turn, behind a progress bar; `save(data)`
     after each, so an interruption keeps what was finished. `cache_sim`: estimated cycles too
     (instructions.measure's cache simulation). Returns versions.json's data."""
-    endpoints = instr.resolve_endpoints(endpoints)
-    if requests < 1:
-        raise FdbenchError("--requests must be at least 1")
-    instr.valgrind_version()  # a missing valgrind is said before any environment is built
+    endpoints = check(endpoints, requests)
     data = header(endpoints, requests, modes, cache_sim)
     todo = [(fw, s) for fw in FRAMEWORKS for s in selection.get(fw, ())]
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
