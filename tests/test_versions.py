@@ -108,6 +108,8 @@ The conflict is caused by:
 ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/
 """
     assert venvs.pip_reason(stderr) == "flask-sqlalchemy 3.1.1 depends on flask>=2.2.5"
+    quiet = "\n".join(line for line in stderr.splitlines() if line.startswith("ERROR"))  # pip -q
+    assert venvs.pip_reason(quiet).startswith("Cannot install flask-sqlalchemy==3.1.1 and flask==0.1")
 
 
 def test_failure_line_picks_the_exception():

@@ -101,13 +101,15 @@ def freeze(path: Path) -> dict:
 
 def pip_reason(stderr: str) -> str:
     """One line out of pip's error output: the conflicting dependencies when it names them,
-    else its last ERROR line (warnings about this machine's local indexes are left out)."""
+    else its last ERROR line that says more than where to read about resolution (warnings
+    about this machine's local indexes are left out)."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     conflict = [line for line in lines if " depends on " in line]
     if conflict:
         return "; ".join(dict.fromkeys(conflict))
     errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR:")]
-    return (errors or lines or ["pip failed without a message"])[-1][:300]
+    named = [line for line in errors if not line.startswith("ResolutionImpossible")]  # a link
+    return (named or errors or lines or ["pip failed without a message"])[-1][:300]
 
 
 def last_line(text: str) -> str:
