@@ -67,7 +67,8 @@ def reused_sweep(out):
 def test_sweeps_on_a_reused_environment_count_the_same(sweep, tmp_path):
     """Two sweeps on the environment the first one built repeat to the instruction, and build
     nothing. The sweep that built it is held to 0.1% only: once here it counted 36 instructions
-    fewer in 1.45M (the cause is not known; two sweeps on a kept environment never differed)."""
+    fewer in 1.45M (the cause is not known; on kept environments /json repeated exactly in every
+    pair of sweeps measured)."""
     _, _, first = sweep
     runs = [reused_sweep(tmp_path / name) for name in ("a", "b")]
     assert all(r["reused"] for r in runs)
