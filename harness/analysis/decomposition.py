@@ -8,6 +8,10 @@ to the measured Django/Flask ratio.
   each timer tick, so one slice's split is rough and a case's slices together are not);
 - framework + app: the same requests timed natively in-process (measure/native.py), and,
   beside it, what callgrind counts and estimates for them (instructions, estimated cycles);
+- served natively: the same requests through gunicorn's worker code in-process on real loopback
+  sockets (measure/native.py), timed with what the thread does in the kernel for them: a
+  measured counterpart of framework + gunicorn + the server side's kernel, without the real
+  server's loop, arbiter or load generator;
 - gunicorn: its instructions' estimated cycles (served - in-process, counted by callgrind)
   at the nanoseconds per estimated cycle that gunicorn's code takes on the bare WSGI baseline,
   whose served user time is nearly all gunicorn's;
@@ -60,11 +64,13 @@ def counted(instructions: pd.DataFrame) -> dict:
             for row in instructions.itertuples()}
 
 
-def native_us(native: dict | None) -> dict:
-    """{(path, target): median over rounds of native in-process µs per request}."""
+def native_us(native: dict | None, field="us_per_request") -> dict:
+    """{(path, target): median over rounds of native µs per request}: in-process, or with
+    `field="served_us_per_request"` through gunicorn's worker code (absent in older files)."""
     rounds = {}
     for t in (native or {}).get("timings", []):
-        rounds.setdefault((t["endpoint"], t["target"]), []).append(t["us_per_request"])
+        if t.get(field) is not None:
+            rounds.setdefault((t["endpoint"], t["target"]), []).append(t[field])
     return {key: float(pd.Series(v).median()) for key, v in rounds.items()}
 
 
@@ -94,6 +100,7 @@ def rows(run) -> list[dict]:
     parts = served_parts(run.trials)
     counts = counted(instructions_frame(run.instructions, run.run_id))
     native = native_us(run.native)
+    served_native = native_us(run.native, "served_us_per_request")
     calls = syscalls(run.kernel)
     out = []
     for (path, target), served in parts.items():
@@ -106,13 +113,15 @@ def rows(run) -> list[dict]:
         out.append({"path": path, "target": target, **served, "framework_us": framework,
                     "gunicorn_us": gunicorn, "predicted_us": predicted,
                     "simulated_us": ns * c["served_cycles"] / 1000 + served["kernel_us"],
+                    "served_native_us": served_native.get((path, target)),
                     "rest_us": served["served_us"] - predicted, **c,
                     "ns_per_cycle": 1000 * framework / c["cycles"] if c["cycles"] else None,
                     "syscalls": calls.get((path, target))})
     return out
 
 
-RATIO_PARTS = ("served_us", "predicted_us", "simulated_us", "framework_us", "gunicorn_us", "kernel_us",
+RATIO_PARTS = ("served_us", "predicted_us", "simulated_us", "served_native_us", "framework_us",
+               "gunicorn_us", "kernel_us",
                "instructions", "cycles", "served_cycles", "ns_per_cycle", "syscalls")
 
 
@@ -125,7 +134,8 @@ def ratios(table: list[dict], num="django", den="flask") -> dict:
         if not (a and b):
             continue
         parts = {p: a[p] / b[p] for p in RATIO_PARTS if a.get(p) and b.get(p)}
-        for prediction, residual in (("predicted_us", "residual"), ("simulated_us", "simulated_residual")):
+        for prediction, residual in (("predicted_us", "residual"), ("simulated_us", "simulated_residual"),
+                                     ("served_native_us", "served_native_residual")):
             if "served_us" in parts and prediction in parts:
                 parts[residual] = parts["served_us"] / parts[prediction] - 1
         out[path] = parts

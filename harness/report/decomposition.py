@@ -7,8 +7,9 @@ from .rows import Rows, _name
 NOTE = ("Saturation, one app under load at a time. served: median CPU-µs per request of the "
         "slices; kernel: its system-time share pooled over them (tick-sampled); framework + app: "
         "the same requests timed natively in-process with the cyclic GC off, as callgrind counts "
-        "them; gunicorn: its estimated cycles at the ns per cycle gunicorn's code takes on the "
-        "bare WSGI baseline; left over: served less the three (gunicorn's loop around the counted "
+        "them; served natively in-process: those requests through gunicorn's worker code on real "
+        "loopback sockets, its kernel work included; gunicorn: its estimated cycles at the ns "
+        "per cycle gunicorn's code takes on the bare WSGI baseline; left over: served less the three (gunicorn's loop around the counted "
         "accept, the arbiter, and the framework's code running with caches it shares with "
         "gunicorn and the kernel, where the in-process timing runs it back to back). syscalls: "
         "perf's count in a separate probe slice.")
@@ -26,11 +27,13 @@ def parts_table(table) -> Rows:
     rows = [[r["path"], _name(r["target"]), _us(r["served_us"]),
              f"{_us(r['kernel_us'])} ({r['kernel_share']:.0%})", _us(r["framework_us"]),
              _us(r["gunicorn_us"]), _us(r["predicted_us"]), _us(r["rest_us"]),
+             _us(r.get("served_native_us")),
              _x(r["syscalls"], "{:.1f}"), _x(r["ctx_voluntary"] + r["ctx_involuntary"], "{:.2f}"),
              _x(r["ns_per_cycle"], "{:.3f}")]
             for r in table]
     header = ["endpoint", "target", "served", "kernel", "framework + app", "gunicorn",
-              "sum of parts", "left over", "syscalls", "context switches",
+              "sum of parts", "left over", "served natively in-process", "syscalls",
+              "context switches",
               "ns per estimated cycle (in-process)"]
     return Rows("Where a served request's CPU time goes (µs per request)", header, rows,
                 numeric=tuple(range(2, len(header))), note=NOTE)
@@ -38,13 +41,14 @@ def parts_table(table) -> Rows:
 
 def ratio_table(ratios) -> Rows:
     keys = ("served_us", "predicted_us", "residual", "simulated_us", "simulated_residual",
-            "framework_us", "gunicorn_us", "kernel_us", "instructions", "cycles", "ns_per_cycle",
-            "syscalls")
+            "served_native_us", "served_native_residual", "framework_us", "gunicorn_us",
+            "kernel_us", "instructions", "cycles", "ns_per_cycle", "syscalls")
     rows = [[path] + [_x(parts.get(k), "{:+.1%}" if k.endswith("residual") else "{:.2f}")
                       for k in keys]
             for path, parts in ratios.items()]
     header = ["endpoint", "served (measured)", "sum of parts", "measured / sum - 1",
-              "callgrind alone + kernel", "measured / that - 1", "framework + app (native)",
+              "callgrind alone + kernel", "measured / that - 1", "served natively in-process",
+              "measured / that - 1", "framework + app (native)",
               "gunicorn", "kernel", "instructions (callgrind)", "estimated cycles",
               "ns per estimated cycle", "syscalls"]
     return Rows("Django / Flask, part by part", header, rows, numeric=tuple(range(1, len(header))),
