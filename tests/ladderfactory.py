@@ -2,13 +2,12 @@
 per scenario a saturation level and fixed-rate open-loop levels that every app served, cycles
 of slices, and a stored HdrHistogram per slice, so that a test renders the page a real ladder
 run gets (a latency distribution per case, no throughput chart at a served fixed rate)."""
-import json
 from pathlib import Path
 
 import numpy as np
 
 from harness import histogram
-from tests.runfactory import COSTS, MACHINE, trial
+from tests.runfactory import COSTS, trial, write_folder
 
 LEVELS = {"saturation": None, "75%": 0.75, "25%": 0.25}
 
@@ -39,12 +38,6 @@ def write_ladder_run(path, scenarios=("json", "db"), cycles=10, machine=None, co
                         histogram.record(hist, us)
                     (path / rec["histogram"]).write_text(histogram.encode(hist))
                     trials.append(rec)
-    meta = {"schema": 1, "run_id": path.name, "status": "complete", "profile": "default",
-            "config": {"profile": "default", "db": "sqlite", "rounds": cycles, "alternate": True},
-            "git": {"commit": "0" * 40, "dirty": False}, "machine": {**MACHINE, **(machine or {})},
-            "python": "3.11.7", "packages": {"flask": "3.1.3", "django": "5.2.19"},
-            "db": {"engine": "sqlite", "version": "3.40.1"},
-            "started": "2026-11-25T12:00:00+00:00", "ended": "2026-11-25T12:05:00+00:00"}
-    (path / "run.json").write_text(json.dumps(meta))
-    (path / "trials.jsonl").write_text("".join(json.dumps(t) + "\n" for t in trials))
+    write_folder(path, trials, {"profile": "default", "db": "sqlite", "rounds": cycles,
+                                "alternate": True}, machine)
     return path

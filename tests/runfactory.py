@@ -29,6 +29,18 @@ def trial(scenario, target, rnd, cpu, rps=3000.0, flags=(), status="ok", errors=
             "histogram": f"histograms/{tid}.hdr"}
 
 
+def write_folder(path, trials, config, machine=None, status="complete"):
+    """run.json (its config as given, the test machine's fingerprint) and trials.jsonl."""
+    meta = {"schema": 1, "run_id": path.name, "status": status, "profile": config["profile"],
+            "config": config,
+            "git": {"commit": "0" * 40, "dirty": False}, "machine": {**MACHINE, **(machine or {})},
+            "python": "3.11.7", "packages": {"flask": "3.1.3", "django": "5.2.19"},
+            "db": {"engine": "sqlite", "version": "3.40.1"},
+            "started": "2026-11-25T12:00:00+00:00", "ended": "2026-11-25T12:05:00+00:00"}
+    (path / "run.json").write_text(json.dumps(meta))
+    (path / "trials.jsonl").write_text("".join(json.dumps(t) + "\n" for t in trials))
+
+
 def write_run(path, costs=None, scenarios=("json", "db"), rounds=10, spread=0.02, seed=1,
               machine=None, extra=(), static=None, instructions=None, status="complete"):
     """A run folder whose cost for (target) or (scenario, target) is costs[...] x (1 +- spread)."""
@@ -44,14 +56,7 @@ def write_run(path, costs=None, scenarios=("json", "db"), rounds=10, spread=0.02
                 cpu = round(base * (1 + rng.uniform(-spread, spread)), 2)
                 trials.append(trial(scenario, target, rnd, cpu, rps=1e6 / cpu / 1.2))
     trials += list(extra)
-    meta = {"schema": 1, "run_id": path.name, "status": status, "profile": "quick",
-            "config": {"profile": "quick", "db": "sqlite", "repeat": rounds},
-            "git": {"commit": "0" * 40, "dirty": False}, "machine": {**MACHINE, **(machine or {})},
-            "python": "3.11.7", "packages": {"flask": "3.1.3", "django": "5.2.19"},
-            "db": {"engine": "sqlite", "version": "3.40.1"},
-            "started": "2026-11-25T12:00:00+00:00", "ended": "2026-11-25T12:05:00+00:00"}
-    (path / "run.json").write_text(json.dumps(meta))
-    (path / "trials.jsonl").write_text("".join(json.dumps(t) + "\n" for t in trials))
+    write_folder(path, trials, {"profile": "quick", "db": "sqlite", "repeat": rounds}, machine, status)
     for name, value in (static or {}).items():
         (path / "static").mkdir(exist_ok=True)
         (path / "static" / f"{name}.json").write_text(json.dumps(value))

@@ -1,6 +1,8 @@
 """Alternating slices: one app under load at a time, its CPU counted at the slice's edges, and a
 load ladder set from capacities measured in the same run. Real gunicorn, real locust."""
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -10,6 +12,7 @@ from harness.run.config import make_config
 from harness.run.plan import planned_trials
 from harness.run.sampling import ServerSampler
 from harness.infra.serve import Server, ServeConfig
+from harness.paths import ROOT
 
 
 def test_ladder_rate_is_a_share_of_the_slower_frameworks_capacity():
@@ -91,20 +94,24 @@ def test_run_scenario_sets_the_ladder_from_the_measured_capacity(db_url):
     json.dumps(records)  # a record is stored as one JSON line
 
 
-def test_lean_users_resolve_their_server_once(two_servers, monkeypatch):
+def test_lean_users_resolve_their_server_once(two_servers):
     """Every request opens a new connection (the sync worker closes each); its address is
-    looked up once per client, not once per connection."""
-    import gevent.socket
-    from geventhttpclient import HTTPClient
-
-    from scenarios.users import resolved_once
-
-    calls = []
-    real = gevent.socket.getaddrinfo
-    monkeypatch.setattr(gevent.socket, "getaddrinfo", lambda *a, **k: calls.append(a) or real(*a, **k))
-    client = resolved_once(HTTPClient.from_url(two_servers[1].url, concurrency=1))
-    for _ in range(5):
-        response = client.get("/json")
-        assert response.status_code == 200 and response.read()
-    client.close()
-    assert len(calls) == 1
+    looked up once per client, not once per connection. In a child process, as the generator
+    runs: importing locust patches the process with gevent, which must come first."""
+    code = (
+        "import sys\n"
+        "from scenarios.users import resolved_once\n"
+        "import gevent.socket\n"
+        "from geventhttpclient import HTTPClient\n"
+        "calls = []\n"
+        "real = gevent.socket.getaddrinfo\n"
+        "gevent.socket.getaddrinfo = lambda *a, **k: calls.append(a) or real(*a, **k)\n"
+        "client = resolved_once(HTTPClient.from_url(sys.argv[1], concurrency=1))\n"
+        "for _ in range(5):\n"
+        "    response = client.get('/json')\n"
+        "    assert response.status_code == 200 and response.read()\n"
+        "print(len(calls))\n")
+    done = subprocess.run([sys.executable, "-c", code, two_servers[1].url], capture_output=True,
+                          text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.split() == ["1"]
