@@ -155,3 +155,13 @@ def test_compare_flags_an_extra_middleware_from_counts_alone(tmp_path, capsys):
     assert main(["compare", str(same), str(more), "--html", str(tmp_path / "cmp.html")]) == 1
     flagged = [line for line in capsys.readouterr().out.splitlines() if line.startswith("regression:")]
     assert len(flagged) == 1 and "/json × django: instructions/request" in flagged[0], flagged
+
+
+def test_a_failed_valgrind_run_says_why_in_one_line():
+    """The driver's error when it wrote one; else valgrind's log (it writes there, not to
+    stderr); always with the exit status, or the signal that killed it."""
+    assert instr.failure_text(1, "Traceback ...\nSystemExit: /db: measurement failed\n", []) == \
+        "SystemExit: /db: measurement failed (exit status 1)"
+    log = "==123== Memcheck\n==123== \n==123== Valgrind's memory management: out of memory\n"
+    assert instr.failure_text(1, "", [log]) == "==123== Valgrind's memory management: out of memory (exit status 1)"
+    assert instr.failure_text(-9, "", []) == "no output (killed by signal 9)"

@@ -240,9 +240,19 @@ def run_target(target, endpoints, requests, warmup, modes, workdir, progress=Non
                 stop(proc)
             if proc.returncode != 0:
                 err.seek(0)
-                tail = (err.read().strip().splitlines() or ["no output"])[-1]
-                raise FdbenchError(f"instructions for {target.name} failed: {tail}")
+                logs = [p.read_text(errors="replace") for p in sorted(Path(out).glob("valgrind.*.log"))]
+                raise FdbenchError(f"instructions for {target.name} failed: "
+                                   f"{failure_text(proc.returncode, err.read(), logs)}")
     return records
+
+
+def failure_text(returncode, stderr, logs):
+    """Why a valgrind process failed, in one line: the driver's last line on stderr, else the
+    last line of valgrind's own logs (it writes there, not to stderr), and the exit status."""
+    status = f"killed by signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
+    lines = stderr.strip().splitlines() or [line for log in logs for line in log.splitlines()
+                                            if line.strip("=0123456789 ")]  # past "==pid=="
+    return f"{lines[-1].strip()} ({status})" if lines else f"no output ({status})"
 
 
 def child_result(target, line, work):
