@@ -125,8 +125,9 @@ class Run:
 
     def drop_lines(self, name, dropped):
         """Rewrite `name` without the records for which `dropped(record)` is true."""
-        kept = [r for r in self.lines(name) if not dropped(r)]
-        if (self.path / name).exists() and len(kept) != len(self.lines(name)):
+        records = self.lines(name)
+        kept = [r for r in records if not dropped(r)]
+        if len(kept) != len(records):
             write_atomic(self.path / name, "".join(json.dumps(r, sort_keys=True) + "\n" for r in kept))
 
     def drop_trials(self, trial_ids):

@@ -34,8 +34,7 @@ import pandas as pd
 from . import stats
 from .evidence import instructions_frame
 
-SATURATION = "saturation"
-APPS = ("flask", "django", "django-stripped", "baseline")
+SATURATION = "saturation"  # the closed-loop level of run/alternate.py, as the trials name it
 
 
 def served_parts(trials: pd.DataFrame) -> dict:
@@ -102,10 +101,12 @@ def rows(run) -> list[dict]:
     native = native_us(run.native)
     served_native = native_us(run.native, "served_us_per_request")
     calls = syscalls(run.kernel)
+    ns_by_path = {path: gunicorn_ns_per_cycle(parts, counts, native, path)
+                  for path in dict.fromkeys(path for path, _ in parts)}
     out = []
     for (path, target), served in parts.items():
         c, framework = counts.get((path, target)), native.get((path, target))
-        ns = gunicorn_ns_per_cycle(parts, counts, native, path)
+        ns = ns_by_path[path]
         if not c or framework is None or ns is None or not c["served_cycles"]:
             continue
         gunicorn = ns * (c["served_cycles"] - c["cycles"]) / 1000
