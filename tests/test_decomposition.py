@@ -46,19 +46,25 @@ def test_cache_options_are_fixed_caches_valgrind_accepts():
 
 
 @needs_valgrind
-def test_cache_simulation_leaves_counts_alone_and_repeats():
-    """The simulation adds events, never instructions: counts with and without it are the same,
-    and two simulated runs give the same estimated cycles."""
+def test_cache_simulation_repeats_and_keeps_counts_close():
+    """Two simulated runs give the same estimated cycles, and the simulation leaves the counts
+    close to a plain run's. Not always equal: one CI machine counted baseline /json 41,785
+    per request simulated and 41,689 plain (0.23%), while this VM counts the same in both.
+    The cause is not established; a likely one is valgrind's own memory use, larger with the
+    simulation, moving where the client's memory lands, and dicts keyed by address (json's
+    circular check) probing differently."""
     plain = instr.measure(["baseline"], ["/json"], requests=3)
     simulated = [instr.measure(["baseline"], ["/json"], requests=3, cache_sim=True) for _ in range(2)]
     a, b = (run["counts"][0] for run in simulated)
-    assert a["instructions_per_request"] == plain["counts"][0]["instructions_per_request"]
-    assert a["served"]["instructions_per_request"] == plain["counts"][0]["served"]["instructions_per_request"]
+    p = plain["counts"][0]
+    for sim, ref in ((a, p), (a["served"], p["served"])):
+        assert math.isclose(sim["instructions_per_request"], ref["instructions_per_request"], rel_tol=0.01), \
+            (sim["instructions_per_request"], ref["instructions_per_request"])
     exact = simulated[0]["aslr_disabled"] and simulated[0]["clock_frozen"]
     for x, y in ((a["cache"], b["cache"]), (a["served"]["cache"], b["served"]["cache"])):
         assert x["estimated_cycles"] > 0 and x["l1_hits"] > x["ll_hits"] >= x["ram"]
         if exact:
-            assert x == y
+            assert x == y, (x, y)
         else:
             assert math.isclose(x["estimated_cycles"], y["estimated_cycles"], rel_tol=1e-3)
     assert "cache" not in plain["counts"][0]
