@@ -5,8 +5,9 @@ import time
 
 import gevent
 import gevent.event
-from geventhttpclient import HTTPClient
 from locust import FastHttpUser, User, task
+
+from scenarios.oneshot import OneShotClient
 
 
 class ClosedLoopUser(FastHttpUser):
@@ -120,23 +121,11 @@ class Turns:
         return slice_
 
 
-def resolved_once(client):
-    """`client`, its server's address resolved now and kept. geventhttpclient resolves it again
-    for every new connection, through gevent's thread-pool resolver, and gunicorn's sync worker
-    closes every connection: a handoff to a thread per request, the costliest call in a profile
-    of the generator. Uses the pool's private `_resolve`; where a release lacks it, nothing
-    changes but the speed."""
-    pool = getattr(client, "_connection_pool", None)
-    if pool is not None and callable(getattr(pool, "_resolve", None)):
-        found = pool._resolve()
-        pool._resolve = lambda: found
-    return client
-
-
 class LeanUser(User):
-    """One geventhttpclient connection per server and user, every response time straight into
-    the slice's HdrHistogram, locust's request event fired only for failures: about 1.4x the
-    rate FastHttpUser reaches on one core, so the generator is not what limits a server."""
+    """A one-request connection at a time per server and user, half-closed as soon as the request
+    is sent (scenarios/oneshot.py says why), every response time straight into the slice's
+    HdrHistogram, locust's request event fired only for failures: faster than FastHttpUser on one
+    core, so the generator is not what limits a server, nor what it pays per request."""
 
     abstract = True
     path = "/"
@@ -145,12 +134,7 @@ class LeanUser(User):
     on_failure = None  # fires locust's request event
 
     def on_start(self):
-        self.clients = [resolved_once(HTTPClient.from_url(url, concurrency=1, connection_timeout=10,
-                                                          network_timeout=30)) for url in self.urls]
-
-    def on_stop(self):
-        for client in self.clients:
-            client.close()
+        self.clients = [OneShotClient(url) for url in self.urls]
 
     @task
     def request(self):
@@ -170,11 +154,10 @@ class LeanUser(User):
         slice_.in_flight += 1
         failed = True
         try:
-            response = self.clients[slice_.server].get(self.path)
-            response.read()
-            failed = response.status_code >= 400
+            status = self.clients[slice_.server].get(self.path)
+            failed = status >= 400
             if failed:
-                self.on_failure(self.path, f"HTTP {response.status_code}")
+                self.on_failure(self.path, f"HTTP {status}")
         except Exception as exc:  # noqa: BLE001 - any failure counts, and the user goes on
             self.on_failure(self.path, repr(exc))
         finally:

@@ -94,24 +94,21 @@ def test_run_scenario_sets_the_ladder_from_the_measured_capacity(db_url):
     json.dumps(records)  # a record is stored as one JSON line
 
 
-def test_lean_users_resolve_their_server_once(two_servers):
-    """Every request opens a new connection (the sync worker closes each); its address is
-    looked up once per client, not once per connection. In a child process, as the generator
-    runs: importing locust patches the process with gevent, which must come first."""
+def test_lean_users_client_against_real_gunicorn(two_servers):
+    """Every request is a new connection (the sync worker closes each), its address looked up
+    once per client, not once per connection; a missing path is its status, not an error. In a
+    child process, as the generator runs: there gevent comes first."""
     code = (
         "import sys\n"
-        "from scenarios.users import resolved_once\n"
         "import gevent.socket\n"
-        "from geventhttpclient import HTTPClient\n"
         "calls = []\n"
         "real = gevent.socket.getaddrinfo\n"
         "gevent.socket.getaddrinfo = lambda *a, **k: calls.append(a) or real(*a, **k)\n"
-        "client = resolved_once(HTTPClient.from_url(sys.argv[1], concurrency=1))\n"
-        "for _ in range(5):\n"
-        "    response = client.get('/json')\n"
-        "    assert response.status_code == 200 and response.read()\n"
-        "print(len(calls))\n")
-    done = subprocess.run([sys.executable, "-c", code, two_servers[1].url], capture_output=True,
+        "from scenarios.oneshot import OneShotClient\n"
+        "client = OneShotClient(sys.argv[1])\n"
+        "statuses = [client.get('/json') for _ in range(5)] + [client.get('/no-such-path')]\n"
+        "print(len(calls), statuses)\n")
+    done = subprocess.run([sys.executable, "-c", code, two_servers[0].url], capture_output=True,
                           text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-500:]
-    assert done.stdout.split() == ["1"]
+    assert done.stdout.strip() == "1 [200, 200, 200, 200, 200, 404]"
