@@ -267,8 +267,12 @@ def instructions_cmd(targets, endpoints, requests, out, cycles):
 @click.option("--out", type=click.Path(file_okay=False), default=None, metavar="DIR", help=OUT_HELP)
 @click.option("--cycles", is_flag=True,
               help="also simulate caches and branches: estimated cycles per request (slower)")
+@click.option("--load", "load_cycles", type=int, default=0, metavar="CYCLES",
+              help="also served CPU-µs per request: CYCLES cycles of 0.5 s saturated slices, "
+                   "one release under load at a time (10 gives a 95% interval)")
 @click.option("--no-report", is_flag=True, help="skip the HTML report")
-def versions_cmd(flask_series, django_series, endpoints, requests, modes, out, cycles, no_report):
+def versions_cmd(flask_series, django_series, endpoints, requests, modes, out, cycles, load_cycles,
+                 no_report):
     """Instructions per request for each framework release, each in its own environment
     under var/versions/ (reused while its requirements stay the same). Without --flask and
     --django: every series from Flask 2.3 and Django 4.2 on that installs on this Python;
@@ -283,8 +287,10 @@ def versions_cmd(flask_series, django_series, endpoints, requests, modes, out, c
     given = {"flask": flask_series, "django": django_series}
     named = {fw: text for fw, text in given.items() if text is not None} or dict.fromkeys(given)
     selection = {fw: versions.parse_series(fw, text) for fw, text in named.items()}
+    if load_cycles < 0:
+        raise FdbenchError(f"--load must be at least 1 cycle, not {load_cycles}")
     run, page = pipeline.versions(selection, split(endpoints), requests or DEFAULT_REQUESTS,
-                                  tuple(chosen), out, not no_report, cycles)
+                                  tuple(chosen), out, not no_report, cycles, load_cycles)
     click.echo(f"run {run.meta['status']}: {run.path}")
     if page:
         click.echo(f"report: {page}")

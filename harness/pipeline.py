@@ -12,6 +12,7 @@ from .analysis import compare as comparing
 from .infra import db as dbmod
 from .paths import REPORTS, RESULTS
 from .analysis.evidence import Evidence
+from .errors import FdbenchError
 from .report import degraded, summary as summarising, terminal
 from .report.html import compare_page, render
 from .run import bench as benching
@@ -37,6 +38,36 @@ def bench(cfg, db, out=None, resume=None, static=None, instructions=None, report
     wanted = PROFILES[run.meta["profile"]].instructions if instructions is None else instructions
     terminal.print_warnings(out_console, degraded.warnings(run.path, wanted))
     return run
+
+
+def load_releases(data, endpoints, load_cycles, console):
+    """Each framework's measured releases served and loaded in turn (run/releases.py): every
+    record gets `load` (CPU-µs per request per cycle and endpoint). A framework whose servers
+    fail keeps its counts and says why."""
+    from .run.config import split_cpus
+    from .run.releases import SLICE_S, load_releases as served
+
+    server_cpus, load_cpus = split_cpus()
+    url = dbmod.resolve_url("sqlite")
+    dbmod.ensure(url)
+    data["load"] = {"cycles": load_cycles, "slice_s": SLICE_S, "endpoints": list(endpoints)}
+    for framework in dict.fromkeys(r["framework"] for r in data["versions"]):
+        recs = [r for r in data["versions"] if r["framework"] == framework and r["status"] == "ok"]
+        if not recs:
+            continue
+        console.print(f"{framework}: served cost of {len(recs)} release(s), {load_cycles} cycles "
+                      f"per endpoint", highlight=False)
+        try:
+            costs = served(framework, {r["series"]: str(Path(r["environment"]) / "bin" / "python")
+                                       for r in recs}, endpoints, url, load_cycles,
+                           server_cpus, load_cpus)
+        except FdbenchError as exc:
+            console.print(f"{framework}: no served cost: {exc}", soft_wrap=True, highlight=False)
+            data["load"].setdefault("failed", {})[framework] = str(exc)
+            continue
+        for rec in recs:
+            rec["load"] = costs[rec["series"]]
+    return data
 
 
 def report_path(run_path, out):
@@ -146,10 +177,11 @@ def instructions(apps, endpoints, requests, out, cache_sim=False):
     return path
 
 
-def versions(selection, endpoints, requests, modes, out=None, report=True, cycles=False):
+def versions(selection, endpoints, requests, modes, out=None, report=True, cycles=False,
+             load_cycles=0):
     """`fdbench versions`: a run folder whose versions.json grows release by release, the
-    counts table, then the report. Ctrl-C leaves the run `partial` with every finished release.
-    Returns (run, page)."""
+    counts table, then (`load_cycles`) the releases' served cost, then the report. Ctrl-C
+    leaves the run `partial` with every finished release. Returns (run, page)."""
     from .infra import fingerprint
     from .measure import versions as measuring
     from .store import Run
@@ -159,10 +191,13 @@ def versions(selection, endpoints, requests, modes, out=None, report=True, cycle
     run = Run.create(Path(out or RESULTS), {
         "kind": "versions", **fingerprint.collect(),
         "config": {"selection": selection, "endpoints": endpoints, "requests": requests,
-                   "modes": list(modes), "cycles": cycles}})
+                   "modes": list(modes), "cycles": cycles, "load_cycles": load_cycles}})
     try:
         data = measuring.sweep(selection, endpoints, requests, modes, err,
                                lambda d: measuring.write(run.path, d), cycles)
+        if load_cycles:
+            data = load_releases(data, endpoints, load_cycles, err)
+            measuring.write(run.path, data)
     except BaseException:
         run.finish("partial")
         raise

@@ -40,6 +40,10 @@ def test_run_json_fingerprint(quick_run):
     assert meta["db"]["engine"] == "sqlite" and meta["db"]["version"]
     assert meta["git"]["commit"] and meta["started"] <= meta["ended"]
     assert meta["config"]["profile"] == "quick"
+    steady = meta["steadiness"]   # the server CPUs' speedometer, before the trials
+    assert steady["window_s"] == 0.5 and set(steady["per_cpu"]) == {
+        str(c) for c in meta["config"]["server_cpus"]}
+    assert steady["pair_sd_pct"] >= 0
 
 
 def test_trials_are_stored_whole(quick_run):

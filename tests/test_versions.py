@@ -15,12 +15,12 @@ from harness.measure import venvs, versions
 from harness.store import Run
 from tests.runfactory import write_run
 
-SWEEP = ("--flask", "3.0,3.1,9.9", "--endpoints", "/json", "--requests", "2")
+SWEEP = ("--flask", "3.0,3.1,9.9", "--endpoints", "/json", "--requests", "2", "--load", "6")
 
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory, valgrind):
-    """One real sweep: Flask 3.0 and 3.1 counted, 9.9 (no such release) unsupported."""
+    """One real sweep: Flask 3.0 and 3.1 counted and loaded, 9.9 (no such release) unsupported."""
     out = tmp_path_factory.mktemp("versions")
     code = main(["versions", *SWEEP, "--out", str(out)])
     (run,) = out.iterdir()
@@ -49,12 +49,27 @@ def test_two_releases_counted_and_one_that_cannot_install(sweep):
     assert data["endpoints"] == ["/json"] and data["requests"] == 2 and data["valgrind"]
 
 
+def test_the_measured_releases_are_loaded_in_turn(sweep):
+    """--load: each release served from its own environment, six saturated slices apiece."""
+    _, _, data = sweep
+    found = by_series(data)
+    assert data["load"]["cycles"] == 6 and data["load"]["endpoints"] == ["/json"]
+    for series in ("3.0", "3.1"):
+        costs = found[series]["load"]["/json"]
+        assert len(costs) == 6 and all(50 < c < 20_000 for c in costs), costs
+    assert "load" not in found["9.9"]
+    (step,) = release_counts.load_steps(data)
+    assert (step.before, step.after, step.ratio.n) == ("3.0", "3.1", 6) and step.ratio.has_ci
+    assert 0.5 < step.ratio.value < 2
+
+
 def test_the_report_draws_the_releases(sweep):
     _, run, _ = sweep
     page = (run / "report.html").read_text()
     assert "Framework releases: instructions per request" in page
     assert "/json: instructions per request against release" in page  # the chart's alt text
     assert "Not measured: flask 9.9: unsupported" in page
+    assert "CPU-µs served" in page and "saturated slices, one release under load at a time" in page
 
 
 def reused_sweep(out):
@@ -210,3 +225,43 @@ def test_unknown_versions_schema_is_a_one_line_error(tmp_path):
     (tmp_path / "versions.json").write_text('{"schema": 9}')
     with pytest.raises(FdbenchError, match="unknown versions.json schema"):
         release_counts.read(tmp_path)
+
+
+def loaded(costs):
+    """versions.json with Flask 3.0 and 3.1 loaded: `costs` = (3.0's cycles, 3.1's cycles)."""
+    return {"endpoints": ["/json"], "requests": 2, "load": {"cycles": 10, "slice_s": 0.5},
+            "versions": [{"framework": "flask", "series": s, "version": f"{s}.0", "status": "ok",
+                          "counts": [], "load": {"/json": list(c)}}
+                         for s, c in zip(("3.0", "3.1"), costs)]}
+
+
+def test_a_load_step_is_the_median_of_paired_cycle_ratios():
+    before = [100, 200, 100, 200, 100, 200, 100, 200, 100, 200]   # the machine moves 2x...
+    after = [1.1 * c for c in before]                              # ...each cycle is +10%
+    (step,) = release_counts.load_steps(loaded((before, after)))
+    assert step.ratio.value == pytest.approx(1.1) and step.ratio.n == 10
+    assert step.change.low == pytest.approx(0.1) and step.change.high == pytest.approx(0.1)
+    from harness.report.rows import versions_rows
+    table = versions_rows(loaded((before, after)))
+    assert table["header"][-2:] == ["CPU-µs served", "change (95% CI)"]
+    assert table["rows"][1][-2:] == ["165", "+10.0% [+10.0%, +10.0%] (n=10)"]
+
+
+def test_compare_flags_a_load_step_only_when_its_interval_is_above_the_threshold(tmp_path):
+    from harness.analysis.compare import upgrade_changes
+    from types import SimpleNamespace
+
+    noisy = [1.0, 1.3, 0.9, 1.2, 1.0, 1.25, 0.95, 1.1, 1.05, 1.2]   # median +10%, wide
+    clear = [1.08, 1.09, 1.1, 1.1, 1.1, 1.1, 1.11, 1.12, 1.1, 1.1]  # +10%, tight
+    base = [100.0] * 10
+    for ratios, flagged in ((noisy, False), (clear, True)):
+        data = loaded((base, [100 * r for r in ratios]))
+        (change,) = upgrade_changes(SimpleNamespace(versions=data), fail_above=5)
+        assert change.metric == "CPU-µs/request (served, paired cycles)"
+        assert change.regression is flagged, (ratios, change.change)
+
+
+def test_releases_take_turns_in_alternating_order():
+    from harness.run.releases import cycle_order
+    assert [cycle_order(["a", "b", "c"], k) for k in range(3)] == [
+        ["a", "b", "c"], ["c", "b", "a"], ["a", "b", "c"]]

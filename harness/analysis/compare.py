@@ -168,16 +168,23 @@ def _exact(before, after) -> tuple:
 
 
 def upgrade_changes(new: LoadedRun, fail_above: float) -> list[Change]:
-    """NEW's release steps (in-process and served counts): a rise above fail_above is flagged."""
+    """NEW's release steps (in-process and served counts, estimated cycles when simulated, and
+    the served CPU-µs of `--load`): a rise above fail_above is flagged."""
     if not new.versions:
         return []
     out = []
-    for mode in release_counts.MODES:
+    metrics = {"inprocess": "instructions/request", "served": "instructions/request (served)",
+               "cycles": "estimated cycles/request"}
+    for mode in release_counts.counted_modes(new.versions):
         for s in release_counts.steps(new.versions, mode):
             b, n, change = _exact(s.before_count, s.after_count)
-            metric = "instructions/request" + (" (served)" if mode == "served" else "")
-            out.append(Change(s.endpoint, f"{s.framework} {s.before} → {s.after}", metric, b, n,
-                              change, None, change.value * 100 > fail_above))
+            out.append(Change(s.endpoint, f"{s.framework} {s.before} → {s.after}", metrics[mode],
+                              b, n, change, None, change.value * 100 > fail_above))
+    for s in release_counts.load_steps(new.versions):  # measured, so flagged only when its
+        ch = s.change                                    # whole interval is above the threshold
+        out.append(Change(s.endpoint, f"{s.framework} {s.before} → {s.after}",
+                          "CPU-µs/request (served, paired cycles)", s.before_us, s.after_us, ch,
+                          None, ch.has_ci and ch.low * 100 > fail_above))
     return out
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from ..errors import FdbenchError
+from . import stats
 
 SCHEMA = 1
 MODES = ("inprocess", "served")
@@ -17,7 +18,7 @@ MODES = ("inprocess", "served")
 class Step:
     framework: str
     endpoint: str
-    mode: str              # inprocess | served
+    mode: str              # inprocess | served | cycles (in-process estimated cycles)
     before: str            # release series, e.g. "5.1"
     after: str
     before_count: int
@@ -83,6 +84,16 @@ def endpoints(data: dict) -> list[str]:
         c["endpoint"] for r in data.get("versions", []) for c in r.get("counts", [])))
 
 
+def figure(record: dict, endpoint: str, mode: str) -> int | None:
+    return cycles(record, endpoint) if mode == "cycles" else count(record, endpoint, mode)
+
+
+def counted_modes(data: dict) -> tuple:
+    """The exact figures a sweep holds: instructions in and out of gunicorn, and estimated
+    cycles when it simulated caches."""
+    return MODES + (("cycles",) if data.get("cycles") else ())
+
+
 def steps(data: dict, mode: str = "inprocess") -> list[Step]:
     """Every consecutive pair of measured releases of a framework, per endpoint."""
     out = []
@@ -90,9 +101,50 @@ def steps(data: dict, mode: str = "inprocess") -> list[Step]:
         recs = releases(data, framework)
         for endpoint in endpoints(data):
             for a, b in zip(recs, recs[1:]):
-                x, y = count(a, endpoint, mode), count(b, endpoint, mode)
+                x, y = figure(a, endpoint, mode), figure(b, endpoint, mode)
                 if x and y:
                     out.append(Step(framework, endpoint, mode, a["series"], b["series"], x, y))
+    return out
+
+
+@dataclass(frozen=True)
+class LoadStep:
+    """One upgrade's served cost: the newer release's CPU-µs per request over the older's,
+    cycle by cycle (the two loaded in adjacent slices), as a median with its interval."""
+    framework: str
+    endpoint: str
+    before: str
+    after: str
+    before_us: stats.Estimate
+    after_us: stats.Estimate
+    ratio: stats.Estimate
+
+    @property
+    def change(self) -> stats.Estimate:
+        """The ratio less one: +0.05 = the newer release costs 5% more CPU per request."""
+        r = self.ratio
+        shift = (lambda v: None if v is None else v - 1)
+        return stats.Estimate(r.value - 1, shift(r.low), shift(r.high), r.n)
+
+
+def served_cost(record: dict, endpoint: str) -> stats.Estimate | None:
+    """Median CPU-µs per request over the `--load` cycles, or None without them."""
+    return stats.median_ci((record.get("load") or {}).get(endpoint) or [])
+
+
+def load_steps(data: dict) -> list[LoadStep]:
+    """Every consecutive pair of releases loaded with `--load`, per endpoint."""
+    out = []
+    for framework in frameworks(data):
+        recs = [r for r in releases(data, framework) if r.get("load")]
+        for endpoint in endpoints(data):
+            for a, b in zip(recs, recs[1:]):
+                pairs = [y / x for x, y in zip(a["load"].get(endpoint) or [],
+                                               b["load"].get(endpoint) or []) if x and y]
+                ratio = stats.median_ci(pairs)
+                if ratio:
+                    out.append(LoadStep(framework, endpoint, a["series"], b["series"],
+                                        served_cost(a, endpoint), served_cost(b, endpoint), ratio))
     return out
 
 

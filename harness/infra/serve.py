@@ -40,6 +40,7 @@ class ServeConfig:
     worker_class: str = "sync"
     threads: int = 4
     cpus: list = field(default_factory=list)  # empty: no pinning
+    python: str = ""   # the interpreter whose gunicorn serves (a release's environment); "": ours
 
     def validate(self):
         if self.app not in APP_SPECS:
@@ -58,7 +59,7 @@ class ServeConfig:
 def gunicorn_command(cfg):
     chdir, target, _ = APP_SPECS[cfg.app]
     cmd = [
-        sys.executable, "-m", "gunicorn",
+        cfg.python or sys.executable, "-m", "gunicorn",
         "--bind", f"127.0.0.1:{cfg.port}",
         "--workers", str(cfg.workers),
         "--worker-class", cfg.worker_class,

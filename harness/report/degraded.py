@@ -4,6 +4,7 @@ import json
 import shutil
 from collections import Counter
 
+from ..analysis import steadiness
 from ..store import Run
 
 # Each trial flag, as "N of M trials ..." reads, with what it costs the figures.
@@ -34,6 +35,9 @@ def warnings(run_path, instructions_wanted=False):
     for flag in [f for f in TRIAL_FLAGS if f in seen] + sorted(set(seen) - set(TRIAL_FLAGS)):
         why = TRIAL_FLAGS.get(flag, "were flagged")
         lines.append(f"{seen[flag]} of {len(trials)} trials {why} ({flag})")
+    unsteady = steadiness.warning(run.meta.get("steadiness"))
+    if unsteady:
+        lines.append(unsteady)
     return lines + instruction_warnings(run, instructions_wanted)
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ..analysis import by_path, compare, latency, stats
+from ..analysis import by_path, compare, latency, stats, steadiness
 from ..analysis.evidence import Evidence
 from ..claims import judge
 from ..claims.speed import MODEST, TRIVIAL
@@ -197,6 +197,7 @@ def _run_info(run) -> dict:
             "packages": run.meta.get("packages") or {}, "config": run.meta.get("config") or {},
             "db": run.meta.get("db") or {}, "git": run.meta.get("git") or {},
             "started": run.meta.get("started"), "ended": run.meta.get("ended"),
+            "steadiness": steadiness.describe(run.meta.get("steadiness")),
             "warnings": run.warnings}
 
 

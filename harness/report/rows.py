@@ -328,11 +328,14 @@ def change_cells(c) -> list[str]:
 def versions_rows(data: dict) -> dict:
     """A row per framework release and endpoint: in-process and served instructions per
     request (and in-process estimated cycles, when simulated), each with its change from the
-    framework's previous measured release."""
+    framework's previous measured release; with `--load`, the served CPU-µs per request and the
+    step's paired change with its 95% interval."""
     figures = [("in-process", lambda r, e: release_counts.count(r, e)),
                ("served", lambda r, e: release_counts.count(r, e, "served"))]
     if data.get("cycles"):
         figures.append(("est. cycles", release_counts.cycles))
+    loaded = bool(data.get("load"))
+    steps = {(s.framework, s.endpoint, s.after): s for s in release_counts.load_steps(data)}
     rows = []
     for framework in release_counts.frameworks(data):
         previous = {}
@@ -344,8 +347,20 @@ def versions_rows(data: dict) -> dict:
                     cells += [f"{value:,}" if value else "–",
                               f"{value / before - 1:+.1%}" if value and before else ""]
                     previous[(endpoint, name)] = value
+                if loaded:
+                    cost = release_counts.served_cost(rec, endpoint)
+                    step = steps.get((framework, endpoint, rec["series"]))
+                    cells += [f"{cost.value:,.0f}" if cost else "–",
+                              step.change.text("{:+.1%}") if step else ""]
                 rows.append(cells)
     header = ["framework", "release", "endpoint"] + [h for name, _ in figures for h in (name, "change")]
+    if loaded:
+        header += ["CPU-µs served", "change (95% CI)"]
+    note = "change: from the framework's previous measured release."
+    if loaded:
+        note += (f" CPU-µs served: median over {data['load']['cycles']} cycles of "
+                 f"{data['load']['slice_s']:g} s saturated slices, one release under load at a "
+                 "time; its change is the median of the cycles' paired ratios.")
     return {"title": f"instructions per request by release (callgrind, N={data.get('requests')})",
             "header": header, "rows": rows, "numeric": set(range(3, len(header))), "bold": set(),
-            "note": "change: from the framework's previous measured release."}
+            "note": note}

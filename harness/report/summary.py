@@ -8,7 +8,7 @@ from collections import Counter
 
 from scenarios.matrix import SCENARIOS
 
-from ..analysis import stats
+from ..analysis import stats, steadiness
 from ..analysis.evidence import Evidence
 from ..claims import judge
 from .rows import change_cells
@@ -20,7 +20,8 @@ def summary(ev: Evidence, claims: list | None = None) -> dict:
     """`claims`: judge(ev) when the caller already has it (deciding takes a while)."""
     claims = judge(ev) if claims is None else claims
     return {"runs": [{"id": r.run_id, "label": _label(r), "profile": r.meta.get("profile"),
-                      "status": r.meta.get("status")} for r in ev.runs],
+                      "status": r.meta.get("status"),
+                      "steadiness": steadiness.describe(r.meta.get("steadiness"))} for r in ev.runs],
             "headline": headline(ev),
             "claims": [{"key": i["claim"].key, "quote": i["claim"].quote,
                         "verdict": i["verdict"].verdict, "line": one_line(i)} for i in claims],
@@ -176,6 +177,8 @@ def to_markdown(data: dict) -> str:
     out += ["", f"**Flags**: {f['flagged']} of {f['trials']} trials failed or flagged "
                 f"({f['excluded']} excluded from medians); by flag: {by}."]
     out += [f"- warning: {w}" for w in data["warnings"]]
+    out += [f"- CPU steadiness of `{r['id']}`: {r['steadiness']}" for r in data["runs"]
+            if r.get("steadiness")]
     return "\n".join(out) + "\n"
 
 

@@ -11,6 +11,7 @@ from ..infra import db as dbmod
 from ..infra import fingerprint, reaper
 from ..paths import VAR
 from ..store import Run
+from . import steadiness
 from .alternate import run_scenario
 from .config import stored_config
 from .external import probe, run_target_trial
@@ -33,13 +34,16 @@ def ceiling_rps():
 
 
 def run_meta(cfg, db_url, throwaway=False):
+    """What the run was measured on, the server CPUs' steadiness included (a few seconds)."""
     env = fingerprint.collect()
     if cfg.target_url:  # the served app's database is its own; bench never sees it
         db = {"served_by": cfg.target_url, "note": "the app's own database, not seen by bench"}
     else:
         db = dbmod.describe(db_url) | {"throwaway_cluster": throwaway,
                                        "cpus": list(cfg.server_cpus) if throwaway else None}
-    return {"profile": cfg.profile, "config": asdict(cfg) | {"db_url": db_url}, "db": db, **env}
+    steady = None if cfg.target_url else steadiness.probe(cfg.server_cpus)
+    return {"profile": cfg.profile, "config": asdict(cfg) | {"db_url": db_url}, "db": db,
+            "steadiness": steady, **env}
 
 
 def batches(specs, cfg):
