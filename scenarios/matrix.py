@@ -52,6 +52,7 @@ class Profile:
     alternate: bool = True  # one app under load at a time in slices; rounds = cycles of slices
     levels: tuple = (None, 0.75, 0.25)  # saturation, then shares of the slower framework's capacity
     probe_s: float = 1.0   # per scenario and target, a saturated slice counted by perf (syscalls)
+    steadiness_s: float = 4.0  # the server CPUs' speedometer before the trials
     instructions: bool = True  # the callgrind pass after the trials (minutes: not in quick)
     cycles: bool = False   # that pass also simulates caches (estimated cycles) and times natively
     static: bool = True        # code size, footprint, layers, security, databases (~1 min)
@@ -61,9 +62,10 @@ class Profile:
 PROFILES = {
     # CI-sized: saturation and 75% of capacity for three scenarios, three cycles of 0.5 s
     # slices per level: n=3 pairs allow no 95% interval (at most 75%), and the report says so.
+    # No kernel probe (perf takes 1.4 s to let go of its tracepoints, per target and scenario).
     "quick": Profile(scenarios=("json", "db", "fortunes"), rounds=3, warmup_s=0.3,
-                     duration_s=0.5, levels=(None, 0.75), probe_s=0.3, instructions=False,
-                     static=False),
+                     duration_s=0.5, levels=(None, 0.75), probe_s=0.0, steadiness_s=2.0,
+                     instructions=False, static=False),
     # make bench: the load ladder (saturation, 75% and 25% of the slower framework's capacity)
     # for six scenarios, ten cycles of 0.5 s slices per level: ten pairs per ratio, enough for
     # an order-statistic 95% interval of the median (plaintext and queries-1 are in `full`).

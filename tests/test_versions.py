@@ -15,12 +15,13 @@ from harness.measure import venvs, versions
 from harness.store import Run
 from tests.runfactory import write_run
 
-SWEEP = ("--flask", "3.0,3.1,9.9", "--endpoints", "/json", "--requests", "2", "--load", "6")
+SWEEP = ("--flask", "2.1,3.0,3.1,9.9", "--endpoints", "/json", "--requests", "2", "--load", "6")
 
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory, valgrind):
-    """One real sweep: Flask 3.0 and 3.1 counted and loaded, 9.9 (no such release) unsupported."""
+    """One real sweep: Flask 3.0 and 3.1 counted and loaded; 2.1 (a real release, older than
+    the app's Flask-SQLAlchemy accepts) and 9.9 (no such release) unsupported."""
     out = tmp_path_factory.mktemp("versions")
     code = main(["versions", *SWEEP, "--out", str(out)])
     (run,) = out.iterdir()
@@ -35,7 +36,7 @@ def test_two_releases_counted_and_one_that_cannot_install(sweep):
     code, run, data = sweep
     assert code == 0 and json.loads((run / "run.json").read_text())["status"] == "complete"
     found = by_series(data)
-    assert [r["series"] for r in data["versions"]] == ["3.0", "3.1", "9.9"]
+    assert [r["series"] for r in data["versions"]] == ["2.1", "3.0", "3.1", "9.9"]
     for series in ("3.0", "3.1"):
         rec = found[series]
         assert rec["status"] == "ok" and rec["version"].startswith(series + ".")
@@ -46,6 +47,10 @@ def test_two_releases_counted_and_one_that_cannot_install(sweep):
     assert found["9.9"]["status"] == "unsupported"
     assert "no matching distribution found for flask==9.9.*" in found["9.9"]["reason"].lower()
     assert "\n" not in found["9.9"]["reason"]
+    old = found["2.1"]
+    assert old["status"] == "unsupported" and "\n" not in old["reason"], old
+    assert old["reason"].startswith("pip cannot install flask==2.1.*: ")
+    assert "flask-sqlalchemy" in old["reason"].lower()
     assert data["endpoints"] == ["/json"] and data["requests"] == 2 and data["valgrind"]
 
 
@@ -57,7 +62,7 @@ def test_the_measured_releases_are_loaded_in_turn(sweep):
     for series in ("3.0", "3.1"):
         costs = found[series]["load"]["/json"]
         assert len(costs) == 6 and all(50 < c < 20_000 for c in costs), costs
-    assert "load" not in found["9.9"]
+    assert "load" not in found["9.9"] and "load" not in found["2.1"]
     (step,) = release_counts.load_steps(data)
     assert (step.before, step.after, step.ratio.n) == ("3.0", "3.1", 6) and step.ratio.has_ci
     assert 0.5 < step.ratio.value < 2
@@ -70,6 +75,7 @@ def test_the_report_draws_the_releases(sweep):
     assert "/json: instructions per request against release" in page  # the chart's alt text
     assert "Not measured: flask 9.9: unsupported" in page
     assert "CPU-µs served" in page and "saturated slices, one release under load at a time" in page
+    assert "/json: served CPU-µs per request against release at saturation" in page
 
 
 def reused_sweep(out):

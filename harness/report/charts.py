@@ -301,3 +301,23 @@ def versions(endpoint: str, panels: dict) -> str:
         ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     return _png(fig)
+
+
+def versions_load(endpoint: str, panels: dict) -> str:
+    """Served CPU-µs per request against release (`versions --load`), one panel per framework,
+    each release's median with its 95% interval as a bar. `panels`: framework -> [(series
+    label, Estimate)]."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(SIZE[0], SIZE[1] * 0.95), squeeze=False)
+    for ax, (framework, points) in zip(axes[0], panels.items()):
+        x = np.arange(len(points))
+        y = [e.value for _, e in points]
+        err = [[e.value - e.low if e.has_ci else 0 for _, e in points],
+               [e.high - e.value if e.has_ci else 0 for _, e in points]]
+        ax.errorbar(x, y, yerr=err, fmt="o-", ms=4, color=COLORS.get(framework), capsize=3, lw=1)
+        ax.set_xticks(x, [label for label, _ in points], fontsize=8)
+        ax.set_xlim(-0.5, len(points) - 0.5)
+        ax.set_title(f"{framework} {endpoint} (served, saturated)", fontsize=9)
+        ax.set_ylabel("server CPU-µs / request", fontsize=8)
+        ax.margins(y=0.25)
+    fig.tight_layout()
+    return _png(fig)

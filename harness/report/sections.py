@@ -45,7 +45,8 @@ def static_sections(ev) -> list[dict]:
 
 def versions_sections(ev) -> list[dict]:
     """One per run holding versions.json: a chart per endpoint (Flask and Django side by side,
-    cost against release), the table, and the releases not measured with their reasons."""
+    cost against release; with `--load` a second, of served CPU-µs), the table, and the
+    releases not measured with their reasons."""
     out = []
     for run in ev.runs:
         data = run.versions
@@ -62,6 +63,14 @@ def versions_sections(ev) -> list[dict]:
                 figures.append({"png": charts.versions(endpoint, panels),
                                 "alt": f"{endpoint}: instructions per request against release, "
                                        f"{' and '.join(panels)} side by side, change per step"})
+            served = {fw: [(r["series"], cost) for r in release_counts.releases(data, fw)
+                           if (cost := release_counts.served_cost(r, endpoint))] for fw in names}
+            served = {fw: points for fw, points in served.items() if points}
+            if served:
+                figures.append({"png": charts.versions_load(endpoint, served),
+                                "alt": f"{endpoint}: served CPU-µs per request against release "
+                                       f"at saturation, {' and '.join(served)} side by side, "
+                                       "medians with 95% intervals"})
         out.append({"run_id": run.run_id, "charts": figures, "table": rows.versions_rows(data),
                     "not_measured": [f"{r['framework']} {r['series']}: {r['status']}: {r.get('reason')}"
                                      for r in release_counts.not_measured(data)]})

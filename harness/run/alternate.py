@@ -135,6 +135,8 @@ def run_scenario(specs, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, 
             for target in order:
                 on_probe(probe_record(load, order.index(target), target, running[target],
                                       specs[0], probe_s))
+        for server in running.values():
+            server.interrupt()
 
 
 def probe_record(load, index, target, server, spec, seconds):

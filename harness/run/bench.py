@@ -41,7 +41,7 @@ def run_meta(cfg, db_url, throwaway=False):
     else:
         db = dbmod.describe(db_url) | {"throwaway_cluster": throwaway,
                                        "cpus": list(cfg.server_cpus) if throwaway else None}
-    steady = None if cfg.target_url else steadiness.probe(cfg.server_cpus)
+    steady = None if cfg.target_url else steadiness.probe(cfg.server_cpus, cfg.steadiness_s)
     return {"profile": cfg.profile, "config": asdict(cfg) | {"db_url": db_url}, "db": db,
             "steadiness": steady, **env}
 

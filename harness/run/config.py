@@ -35,6 +35,7 @@ class RunShape:
     alternate: bool = False           # one app under load at a time, in slices (run/alternate.py)
     levels: tuple = ()                # alternating: None (saturation) and fractions of capacity
     probe_s: float = 0.0              # alternating: a perf-counted slice per target (run/kernel_probe.py)
+    steadiness_s: float = 4.0         # the server CPUs' speedometer before the trials (run/steadiness.py)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
         alternate=alternate,
         levels=p.levels,
         probe_s=p.probe_s if alternate else 0.0,
+        steadiness_s=p.steadiness_s,
         **load_options(generator_processes, locust_workers, master_port, target, targets,
                        users or p.users),
     )
