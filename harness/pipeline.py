@@ -44,6 +44,8 @@ def load_releases(data, endpoints, load_cycles, console):
     """Each framework's measured releases served and loaded in turn (run/releases.py): every
     record gets `load` (CPU-µs per request per cycle and endpoint). A framework whose servers
     fail keeps its counts and says why."""
+    from .analysis import versions as release_counts
+    from .measure.venvs import python_of
     from .run.config import split_cpus
     from .run.releases import SLICE_S, load_releases as served
 
@@ -51,16 +53,15 @@ def load_releases(data, endpoints, load_cycles, console):
     url = dbmod.resolve_url("sqlite")
     dbmod.ensure(url)
     data["load"] = {"cycles": load_cycles, "slice_s": SLICE_S, "endpoints": list(endpoints)}
-    for framework in dict.fromkeys(r["framework"] for r in data["versions"]):
-        recs = [r for r in data["versions"] if r["framework"] == framework and r["status"] == "ok"]
+    for framework in release_counts.frameworks(data):
+        recs = release_counts.releases(data, framework)
         if not recs:
             continue
         console.print(f"{framework}: served cost of {len(recs)} release(s), {load_cycles} cycles "
                       f"per endpoint", highlight=False)
         try:
-            costs = served(framework, {r["series"]: str(Path(r["environment"]) / "bin" / "python")
-                                       for r in recs}, endpoints, url, load_cycles,
-                           server_cpus, load_cpus)
+            costs = served(framework, {r["series"]: str(python_of(r["environment"])) for r in recs},
+                           endpoints, url, load_cycles, server_cpus, load_cpus)
         except FdbenchError as exc:
             console.print(f"{framework}: no served cost: {exc}", soft_wrap=True, highlight=False)
             data["load"].setdefault("failed", {})[framework] = str(exc)
