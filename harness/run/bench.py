@@ -7,6 +7,7 @@ from dataclasses import asdict, replace
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ..analysis import sweep_stats
 from ..infra import db as dbmod
 from ..infra import fingerprint, reaper
 from ..paths import VAR
@@ -111,17 +112,6 @@ def one_trial(spec, db_url, cfg, ceiling, db_pids):
     return run_trial(spec, db_url, cfg.server_cpus, cfg.load_cpus, ceiling, db_pids, generators)
 
 
-def capacity(run):
-    """Median closed-loop rps per (scenario, target), the base of open-loop rates."""
-    import statistics
-
-    rates = {}
-    for t in run.trials():
-        if t["mode"] == "closed" and t["status"] == "ok":
-            rates.setdefault((t["scenario"], t["target"]), []).append(t["rps"])
-    return {k: statistics.median(v) for k, v in rates.items()}
-
-
 def bench(cfg, db_url, out_dir, resume=None, db_pids=()):
     """Run the whole matrix into a run folder; returns the Run (complete or partial).
     db_pids: the throwaway PostgreSQL's postmaster, whose CPU each trial records apart."""
@@ -146,7 +136,7 @@ def bench(cfg, db_url, out_dir, resume=None, db_pids=()):
             task = progress.add_task("starting", total=total)
             run_specs(run, closed, db_url, cfg, ceiling, progress, task, db_pids)
             if cfg.open_loop_fraction:
-                opened = open_loop_trials(cfg, closed, capacity(run))
+                opened = open_loop_trials(cfg, closed, sweep_stats.capacity(run.trials()))
                 progress.update(task, total=len(closed) + len(opened))
                 run_specs(run, opened, db_url, cfg, ceiling, progress, task, db_pids)
         status = "complete"
