@@ -268,6 +268,6 @@ def test_compare_flags_a_load_step_only_when_its_interval_is_above_the_threshold
 
 
 def test_releases_take_turns_in_alternating_order():
-    from harness.run.releases import cycle_order
+    from harness.run.plan import cycle_order
     assert [cycle_order(["a", "b", "c"], k) for k in range(3)] == [
         ["a", "b", "c"], ["c", "b", "a"], ["a", "b", "c"]]

@@ -72,13 +72,13 @@ def capacity_of(records):
     return {target: rps for (_, target), rps in sweep_stats.capacity(records).items()}
 
 
-def measure_slice(load, index, server, spec, server_cpus, db_pids=()):
+def measure_slice(load, index, server, seconds, rate, server_cpus, db_pids=()):
     """One slice: the server is idle before and after it (the generator drains its requests),
     so sampling its CPU at those moments counts exactly that slice's work; the DB server's too,
     since no other app sends it queries meanwhile. Returns (sample, DB sample or None, result)."""
     window = Window([server.proc.pid], db_pids, server_cpus)
     window.begin()
-    result = load.slice(index, spec.duration_s, spec.rate)
+    result = load.slice(index, seconds, rate)
     (sample,), db_sample = window.end()
     return sample, db_sample, result
 
@@ -121,7 +121,8 @@ def run_scenario(specs, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, 
                 spec = replace(spec, rate=rate)
             server = running[spec.target]
             sample, db_sample, result = measure_slice(load, order.index(spec.target), server,
-                                                      spec, server_cpus, db_pids)
+                                                      spec.duration_s, spec.rate, server_cpus,
+                                                      db_pids)
             if server.proc.poll() is not None:
                 yield failed_record(spec, f"gunicorn master exited: {server.log_tail(3)}")
                 continue

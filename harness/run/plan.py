@@ -49,6 +49,11 @@ def planned_trials(cfg):
     return specs
 
 
+def cycle_order(items, cycle):
+    """The order of one cycle's slices: as given, reversed every other cycle."""
+    return list(items) if cycle % 2 == 0 else list(reversed(items))
+
+
 def alternating_trials(cfg):
     """Per scenario, level and cycle a slice of every target, the order reversed every other
     cycle (A B C D, D C B A, ...) so that a linear drift of the machine cancels over two
@@ -60,8 +65,7 @@ def alternating_trials(cfg):
         for fraction in cfg.levels:
             level = level_name(fraction)
             for cycle in range(cfg.rounds):
-                order = list(cfg.targets) if cycle % 2 == 0 else list(reversed(cfg.targets))
-                for target in order:
+                for target in cycle_order(cfg.targets, cycle):
                     app, variant = TARGETS[target]
                     specs.append(TrialSpec(
                         trial_id=f"{scenario}-{level}-c{cycle}-{target}", round=cycle,

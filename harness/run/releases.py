@@ -7,23 +7,16 @@ from contextlib import ExitStack
 
 from ..errors import FdbenchError
 from ..infra.serve import Server, ServeConfig
-from .alternate import AlternatingLoad
-from .sampling import Window
+from .alternate import AlternatingLoad, measure_slice
+from .plan import cycle_order
 
 USERS = 16
 SLICE_S = 0.5
 
 
-def cycle_order(names, cycle):
-    return list(names) if cycle % 2 == 0 else list(reversed(names))
-
-
 def slice_cost(load, index, server, seconds, cpus):
     """CPU-µs per request of one saturated slice of server `index`, or None with no request."""
-    window = Window([server.proc.pid], (), cpus)
-    window.begin()
-    result = load.slice(index, seconds)
-    (sample,), _ = window.end()
+    sample, _, result = measure_slice(load, index, server, seconds, None, cpus)
     if result["errors"]:
         raise FdbenchError(f"{result['errors']} errors from {server.cfg.app} at {server.url}")
     return 1e6 * sample["cpu_s"] / result["requests"] if result["requests"] else None
@@ -46,8 +39,7 @@ def load_releases(framework, releases, endpoints, db_url, cycles, server_cpus=()
                 for index in range(len(names)):
                     load.slice(index, warmup_s)
                 for cycle in range(cycles):
-                    for name in cycle_order(names, cycle):
-                        index = names.index(name)
-                        costs[name][path].append(slice_cost(load, index, servers[index],
-                                                            seconds, server_cpus))
+                    for index in cycle_order(range(len(names)), cycle):
+                        costs[names[index]][path].append(slice_cost(load, index, servers[index],
+                                                                    seconds, server_cpus))
     return costs
