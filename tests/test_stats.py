@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from harness.analysis import stats
+from harness.analysis import ratios, stats
 from harness.analysis.evidence import Evidence, load_run
 from harness.errors import FdbenchError
 from tests.runfactory import trial, write_run
@@ -86,12 +86,22 @@ def test_generator_bound_rps_is_never_capacity(tmp_path):
 
 
 def test_paired_ratio_uses_same_round_pairs(tmp_path):
-    run = load_run(write_run(tmp_path / "r", costs={"flask": 500.0, "django": 1000.0},
-                             rounds=6, spread=0.01))
-    est = stats.paired_ratio(run.trials, "json", "flask", "django")
-    assert est.n == 6 and est.has_ci
-    assert est.value == pytest.approx(0.5, rel=0.03)
-    assert 0.47 < est.low <= est.value <= est.high < 0.53
+    """A shared ±30% per-round effect (the machine's speed, the same for both slices of a
+    cycle): pairing within the round cancels it, so the interval stays narrow; pairing across
+    rounds would carry it and widen the interval several times over."""
+    rng = np.random.default_rng(4)
+    speed = np.exp(rng.uniform(np.log(0.7), np.log(1.3), 12))
+    extra = [trial("json", t, r, round(c * speed[r] * (1 + rng.uniform(-0.01, 0.01)), 2))
+             for r in range(12) for t, c in (("flask", 500.0), ("django", 1000.0))]
+    run = load_run(write_run(tmp_path / "r", rounds=0, extra=extra))
+    est = ratios.paired_ratio(run.trials, "json", "flask", "django")
+    assert est.n == 12 and est.has_ci
+    assert est.value == pytest.approx(0.5, rel=0.01)
+    assert est.high / est.low < 1.02
+    f = run.trials[run.trials["target"] == "flask"].sort_values("round")[stats.COST].to_numpy()
+    d = run.trials[run.trials["target"] == "django"].sort_values("round")[stats.COST].to_numpy()
+    shifted = ratios.from_logs(np.log(f / np.roll(d, 1))).estimate()   # a wrong pairing
+    assert shifted.high / shifted.low > 1.15
 
 
 def test_open_loop_trials_are_a_case_of_their_own(tmp_path):

@@ -22,14 +22,16 @@ def test_headline_claims_and_flags(tmp_path):
     run = write_run(tmp_path / "run", instructions=_instructions(), extra=extra)
     data = summary.summary(Evidence.from_dirs([run]))
     by_case = {h["case"]: h for h in data["headline"]}
-    assert set(by_case) == {"json", "db"}
+    assert set(by_case) == {"overall", "json", "db"}
     ratio = by_case["json"]["django/flask"]
     assert abs(ratio["value"] - 850 / 560) < 0.05 and ratio["low"] < ratio["value"] < ratio["high"]
     assert abs(by_case["json"]["instructions django/flask"] - 750 / 560) < 1e-9
     assert by_case["db"]["instructions django/flask"] is None     # /db was not counted
     claims = {c["key"]: c for c in data["claims"]}
     assert claims["speed"]["verdict"] == "supported"
-    assert "Flask faster in 2, slower in 0 of 2 cases" in claims["speed"]["line"]
+    assert claims["speed"]["line"].startswith("Django/Flask overall 1.")
+    assert "Flask cheaper overall by more than the 5% that counts" in claims["speed"]["line"]
+    assert data["answer"].startswith("On this machine (gunicorn sync, no keep-alive, sqlite")
     assert all(len(c["line"]) <= summary.LINE_MAX for c in data["claims"])
     assert data["flags"]["flagged"] == 1 and data["flags"]["excluded"] == 1
 
@@ -40,12 +42,13 @@ def test_markdown_and_json_through_the_cli(tmp_path, capsys):
     assert main(["report", str(x86), str(arm), "--format", "md"]) == 0
     md = capsys.readouterr().out
     assert md.startswith("## fdbench: Flask vs Django")
-    assert "| machine | case | Django/Flask CPU-µs | n | instructions |" in md
+    assert "| machine | scenario | Django/Flask CPU-µs | n | instructions |" in md
     assert "| armbox aarch64 | json |" in md and "| speed | **supported** |" in md
     # n: the Flask/Django pairs behind each ratio, one per round of each run
     rows = {(r[0], r[1]): r[3] for r in (line.split(" | ") for line in md.splitlines())
             if r[0] in ("| testbox x86_64", "| armbox aarch64")}
     assert rows == {("| testbox x86_64", "json"): "10", ("| testbox x86_64", "db"): "10",
+                    ("| testbox x86_64", "overall"): "20", ("| armbox aarch64", "overall"): "14",
                     ("| armbox aarch64", "json"): "7", ("| armbox aarch64", "db"): "7"}
     assert not (tmp_path / "x86" / "index.html").exists()
     assert main(["report", str(x86), "--format", "json"]) == 0

@@ -3,7 +3,7 @@ made per endpoint (instruction counts, micro-benchmarks): the paired CPU-µs rat
 scenario's cost case, and the kernel's share of the server's CPU time."""
 from scenarios.matrix import SCENARIOS
 
-from . import stats
+from . import ratios
 from .evidence import Evidence
 
 
@@ -19,7 +19,7 @@ def load_ratios(ev: Evidence, num="flask", den="django") -> dict:
     """{path: num/den paired CPU-µs ratio} of each scenario's cost case, first run that has it."""
     out = {}
     for case, path in cost_paths(ev):
-        ests = (stats.paired_ratio(r.trials, case, num, den) for r in ev.runs if len(r.trials))
+        ests = (ratios.paired_ratio(r.trials, case, num, den) for r in ev.runs if len(r.trials))
         est = next((e for e in ests if e is not None), None)
         if est is not None:
             out.setdefault(path, est)

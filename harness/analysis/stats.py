@@ -188,23 +188,10 @@ def paired(df: pd.DataFrame, case: str, a: str, b: str, metric: str = COST) -> p
     return both
 
 
-def paired_ratio(df, case, a, b, metric=COST) -> Estimate | None:
-    """Median of the per-round ratios a/b with a bootstrap CI."""
-    p = paired(df, case, a, b, metric)
-    return median_ci((p["a"] / p["b"]).tolist())
-
-
 def paired_stat(df, case, a, b, fn, metric=COST) -> Estimate | None:
-    """Median over rounds of fn(a_value, b_value) with a bootstrap CI (None if no pair)."""
+    """Median over rounds of fn(a_value, b_value) with its order-statistic CI (None if no pair)."""
     p = paired(df, case, a, b, metric)
     return median_ci([fn(x, y) for x, y in zip(p["a"], p["b"])])
-
-
-def triple(df, case, targets: tuple[str, str, str], metric=COST) -> pd.DataFrame:
-    """Values of three targets in the same (run, round) of one case."""
-    ok = df[df["usable"] & (df["case"] == case) & df[metric].notna()]
-    cols = {t: ok[ok["target"] == t].groupby(["run_id", "round"])[metric].median() for t in targets}
-    return pd.concat(cols, axis=1).dropna()
 
 
 def cases(df: pd.DataFrame) -> list[str]:

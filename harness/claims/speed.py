@@ -1,75 +1,179 @@
-"""The article's speed claims, decided on server CPU-µs per request (the most stable cost figure;
-throughput depends on whether the load generator kept up). Every figure is a median over paired
-rounds (same run, same round) with a seeded bootstrap 95% CI; the rules below were fixed before
-any run was looked at."""
-from ..analysis import stats
+"""The article's cost claims (speed, modest, frequently trivial, layers), decided on server
+CPU-µs per request from paired slices of one app at a time. Each rule is written out in
+docs/verdicts.md (its section is named in the rule's docstring) and was fixed before any run was
+read; the margins and error rates are harness/claims/margins.py's. A rule reads a Family
+(analysis/ratios.py): the Django/Flask ratio per case, per scenario (levels pooled) and over the
+scenarios, each with its interval. Trials flagged contended, worker_exited or generator_bound
+stay out (docs/verdicts.md § Flagged trials); every verdict says whether they would change it."""
+from ..analysis import ratios
+from ..analysis.ratios import Family
+from .margins import ALPHA, MODEST, TRIVIAL, beyond, inside, percent, side
 from .registry import Verdict, claim
 
-TRIVIAL = 0.10   # the faster framework saves < 10% of the slower one's cost per request
-MODEST = 1 / 3   # ... < a third (a ratio within 1.5x)
-EXPLAINS = 0.5   # stripping Django's middleware closes at least half of the Django-Flask gap
+DJANGO_FLASK = ("django", "flask")
+MIDDLEWARE = ("django", "django-stripped")   # what Django's removable layers cost
+REST = ("django-stripped", "flask")          # Django without them against Flask
 
 
-def aggregate(per_case: dict[str, bool | None], yes: str = "supported", no: str = "refuted") -> str:
-    """Cases decide True/False/None(undecided). All decided agree and outnumber the undecided:
-    that verdict; both directions: mixed; nothing (or too little) decided: inconclusive."""
-    ups = sum(v is True for v in per_case.values())
-    downs = sum(v is False for v in per_case.values())
-    undecided = len(per_case) - ups - downs
-    if ups and downs:
-        return "mixed"
-    if ups and ups >= undecided:
-        return yes
-    if downs and downs >= undecided:
-        return no
-    return "inconclusive"
+# --- the rules, on a Family (pure: the simulation suite calls these) ---------------------------
+
+def speed_rule(fam: Family) -> tuple[str, str]:
+    """docs/verdicts.md § speed."""
+    if _no_interval(fam):
+        return "inconclusive", "too few pairs for an interval"
+    up, down = _directions(fam)
+    if up and down:
+        return "mixed", (f"scenarios differ in direction beyond chance (simultaneous intervals): "
+                         f"Flask cheaper in {', '.join(up)}, Django in {', '.join(down)}")
+    low, high = fam.overall.interval()
+    if low > TRIVIAL:
+        return "supported", f"Flask cheaper overall by more than the {percent(TRIVIAL)} that counts"
+    if high < 1:
+        return "refuted", "Django cheaper overall"
+    if inside((low, high), TRIVIAL):
+        return "refuted", f"equivalent: the whole interval within ±{percent(TRIVIAL)}"
+    if low > 1:
+        return "inconclusive", (f"Flask cheaper overall, but perhaps by less than the "
+                                f"{percent(TRIVIAL)} that counts")
+    return "inconclusive", "the overall interval holds 1 and reaches beyond the trivial margin"
 
 
-def _below_one(est) -> bool | None:
-    """True if the CI lies below 1, False if above, None if it holds 1 or there is no CI."""
-    if est is None or not est.has_ci:
-        return None
-    if est.high < 1:
-        return True
-    if est.low > 1:
-        return False
-    return None
+def gap_class(interval) -> str:
+    """A scenario's class by its simultaneous interval (docs/verdicts.md § modest)."""
+    if inside(interval, TRIVIAL):
+        return "trivial"
+    if inside(interval, MODEST):
+        return "modest" if beyond(interval, TRIVIAL) else "modest or trivial"
+    return "large" if beyond(interval, MODEST) else "unclear"
 
 
-def _ratios(ev, a, b) -> dict:
-    """Paired a/b CPU-µs ratios per case, cases where both targets ran only."""
-    out = {c: stats.paired_ratio(ev.trials, c, a, b) for c in ev.cost_cases}
-    return {c: e for c, e in out.items() if e is not None}
+def modest_rule(fam: Family) -> tuple[str, str]:
+    """docs/verdicts.md § modest."""
+    if _no_interval(fam):
+        return "inconclusive", "too few pairs for an interval"
+    classes = scenario_classes(fam)
+    overall = fam.overall.interval()
+    large = [s for s, c in classes.items() if c == "large"]
+    if beyond(overall, MODEST) or large:
+        where = f"large in {', '.join(large)}" if large else "large overall"
+        return "refuted", f"{where}: beyond {MODEST:g}x"
+    if inside(overall, MODEST) and "unclear" not in classes.values():
+        return "supported", f"every scenario and the overall ratio within {MODEST:g}x"
+    unclear = [s for s, c in classes.items() if c == "unclear"] or ["overall"]
+    return "inconclusive", f"the interval reaches past {MODEST:g}x in {', '.join(unclear)}"
 
 
-def by_level(per_case: dict, decide) -> str:
-    """Whether a verdict holds at every level of the load ladder ('json @ 75%'), or the levels
-    where it differs: decide(values of one level's cases) -> verdict. Empty without a ladder."""
-    levels = {}
-    for case, value in per_case.items():
-        if " @ " in case:
-            levels.setdefault(case.split(" @ ", 1)[1], []).append(value)
-    if len(levels) < 2:
-        return ""
-    verdicts = {level: decide(values) for level, values in levels.items()}
-    if len(set(verdicts.values())) == 1:
-        return f" {next(iter(verdicts.values())).capitalize()} at every load level ({', '.join(verdicts)})."
-    return " By load level: " + "; ".join(f"{lv} {v}" for lv, v in verdicts.items()) + "."
+def trivial_rule(fam: Family) -> tuple[str, str]:
+    """docs/verdicts.md § trivial: 'frequently' = in at least half of the scenarios."""
+    if _no_interval(fam):
+        return "inconclusive", "too few pairs for an interval"
+    intervals = _scenario_intervals(fam)
+    trivial = [s for s, i in intervals.items() if inside(i, TRIVIAL)]
+    not_trivial = [s for s, i in intervals.items() if beyond(i, TRIVIAL)]
+    half = len(intervals) / 2
+    counts = (f"trivial (within ±{percent(TRIVIAL)}) in {len(trivial)}, shown not trivial in "
+              f"{len(not_trivial)}, undecided in {len(intervals) - len(trivial) - len(not_trivial)}"
+              f" of {len(intervals)} scenarios")
+    if len(trivial) >= half:
+        return "supported", counts
+    if len(not_trivial) > half:
+        return "refuted", counts
+    return "inconclusive", counts
 
 
-def _cite(estimates: dict, fmt="{:.2f}", **kw) -> str:
-    return "; ".join(f"{c} {e.text(fmt, **kw)}" for c, e in estimates.items())
+def layers_rule(total: Family, middleware: Family) -> tuple[str, str]:
+    """docs/verdicts.md § layers: Flask cheaper by more than the trivial margin AND Django's
+    removable layers (its middleware) measurably dearer; refuted when Flask is not cheaper or
+    those layers cost nothing that counts."""
+    verdict, why = speed_rule(total)
+    if verdict in ("mixed", "refuted"):
+        return verdict, f"Django/Flask: {why}"
+    if _no_interval(middleware):
+        return "inconclusive", "no interval for the middleware step"
+    step = middleware.overall.interval()
+    if inside(step, TRIVIAL):
+        return "refuted", f"the middleware layers cost less than {percent(TRIVIAL)} (equivalence)"
+    if verdict == "supported" and step[0] > 1:
+        return "supported", "Flask cheaper, and Django's middleware layers measurably dearer"
+    if verdict == "supported":
+        return "inconclusive", "Flask cheaper, but the middleware step's interval holds 1"
+    return "inconclusive", f"Django/Flask: {why}"
+
+
+def scenario_classes(fam: Family) -> dict:
+    return {s: gap_class(i) for s, i in _scenario_intervals(fam).items()}
+
+
+def _no_interval(fam: Family) -> bool:
+    return fam.overall is None or fam.overall.se is None
+
+
+def _scenario_intervals(fam: Family) -> dict:
+    return {s: fam.scenario_interval(s) for s, r in fam.scenarios.items() if r.se is not None}
+
+
+def _directions(fam: Family) -> tuple[list, list]:
+    sides = {s: side(i) for s, i in _scenario_intervals(fam).items()}
+    return [s for s, v in sides.items() if v > 0], [s for s, v in sides.items() if v < 0]
+
+
+# --- reading the evidence ------------------------------------------------------------------
+
+FLAGS_OUT = ("contended", "worker_exited", "generator_bound")
+
+
+def clean(trials):
+    """The trials behind verdicts: those without FLAGS_OUT (failed ones never pair)."""
+    return trials[~trials["flags"].map(lambda f: any(x in f for x in FLAGS_OUT))]
+
+
+def family(ev, pair, flagged=False, trials=None) -> Family:
+    """The pair's Family on the evidence's trials (or `trials`, e.g. one run's), flagged
+    trials left out unless `flagged`."""
+    t = ev.trials if trials is None else trials
+    return ratios.family(t if flagged else clean(t), ev.cost_cases, *pair)
+
+
+def numbers(fam: Family) -> dict:
+    """What the summary, the chart and the sentence read: overall (95%), per scenario
+    (simultaneous), per case (95%)."""
+    return {"overall": fam.overall and fam.overall.estimate().as_dict(),
+            "scenarios": {s: r.estimate(fam.family_confidence()).as_dict()
+                          for s, r in fam.scenarios.items()},
+            "cases": {c: r.estimate().as_dict() for c, r in fam.cases.items()},
+            "family_confidence": fam.family_confidence()}
+
+
+def cite(fam: Family, name="Django/Flask") -> str:
+    """The figures behind a verdict: overall, per scenario, per load level."""
+    levels = "; ".join(f"{c} {r.estimate().text('{:.2f}')}" for c, r in fam.cases.items())
+    if fam.overall is None:
+        return f"{name} CPU-µs per request per load level: {levels or 'no pairs'}."
+    overall = fam.overall.estimate().text("{:.2f}")
+    conf = fam.family_confidence()
+    scen = "; ".join(f"{s} {r.estimate(conf).text('{:.2f}')}" for s, r in fam.scenarios.items())
+    return (f"{name} CPU-µs per request overall {overall}; per scenario, levels pooled, "
+            f"simultaneous {conf:.1%} intervals: {scen}. Per load level (95%): {levels}.")
 
 
 def _missing(what: str) -> Verdict:
     return Verdict("inconclusive", f"no usable paired trials of {what} in this run")
 
 
-def _by_instructions(ev, label: str, stat, targets=("flask", "django"),
-                     fmt="{:.2f}") -> tuple[str, dict]:
+def _with_flagged(rule, verdict, *pairs, ev) -> tuple[str, dict]:
+    """The same rule with flagged trials kept in: a sentence, and that verdict."""
+    fams = [family(ev, p, flagged=True) for p in pairs]
+    other, _ = rule(*fams)
+    if len(ev.trials) == len(clean(ev.trials)):
+        return "", {}
+    note = (" With flagged trials kept in: the same verdict." if other == verdict else
+            f" With flagged trials kept in it would be {other}: the flagged slices decide it.")
+    return note, {"with_flagged": other}
+
+
+def _by_instructions(ev, label: str, stat, targets=("flask", "django"), fmt="{:.2f}") -> tuple[str, dict]:
     """Context from callgrind's in-process counts, never decisive: stat(*counts of targets) per
-    endpoint, as a sentence and as numbers; with the estimated cycles of its cache simulation
-    beside them when the run has them (numbers under "cycles")."""
+    endpoint, with the estimated cycles of its cache simulation when the run has them."""
     values = ev.per_endpoint(targets, stat)
     if not values:
         return "", {}
@@ -83,156 +187,104 @@ def _by_instructions(ev, label: str, stat, targets=("flask", "django"),
     return text, values
 
 
+def _decide(ev, rule, pairs, what) -> Verdict:
+    fams = [family(ev, p) for p in pairs]
+    if not fams[0].cases:
+        return _missing(what)
+    verdict, why = rule(*fams)
+    note, extra = _with_flagged(rule, verdict, *pairs, ev=ev)
+    text = f"{why[0].upper()}{why[1:]}. {cite(fams[0])}{note}"
+    return Verdict(verdict, text, {"django/flask": numbers(fams[0]), "reason": why, **extra})
+
+
+_RULE_SPEED = (f"Estimand: Django/Flask CPU-µs per request, the geometric mean over paired "
+               f"cycles per load level, the levels of a scenario pooled with equal weight, and "
+               f"the scenarios pooled with equal weight overall (t-intervals on the log ratios, "
+               f"Welch-Satterthwaite degrees of freedom). Mixed if two scenarios' simultaneous "
+               f"intervals (Bonferroni, {1 - ALPHA:.0%} for the family) lie on opposite sides of 1; "
+               f"else supported if the overall {1 - ALPHA:.0%} interval lies above {TRIVIAL:g} "
+               f"(Flask cheaper by more than {percent(TRIVIAL)}); refuted if it lies below 1 "
+               f"(Django cheaper) or within [1/{TRIVIAL:g}, {TRIVIAL:g}] (equivalence, TOST); "
+               f"inconclusive otherwise (docs/verdicts.md § speed).")
+
+
 @claim(
     "speed",
     quote="In terms of speed, Flask outperforms Django while using Python.",
-    measured="Flask/Django server CPU-µs per request per case (a scenario at a load level: "
-             "saturation and shares of the slower framework's capacity), from slices of one "
-             "cycle with one app under load at a time; geometric mean across cases.",
-    rule="Per scenario Flask is faster if the 95% CI of Flask/Django lies below 1, slower if "
-         "above 1, undecided otherwise (or with no CI). Supported if Flask is faster in some "
-         "scenarios, slower in none, and faster in at least as many as are undecided; refuted "
-         "the other way round; mixed if both occur; inconclusive otherwise.",
+    measured="Django/Flask server CPU-µs per request from slices of one app under load at a "
+             "time, per scenario at each load level (saturation and shares of the slower "
+             "framework's capacity), pooled per scenario and over the scenarios.",
+    rule=_RULE_SPEED,
 )
 def speed(ev) -> Verdict:
-    ratios = _ratios(ev, "flask", "django")
-    if not ratios:
-        return _missing("Flask and Django")
-    per_case = {c: _below_one(e) for c, e in ratios.items()}
-    gm = stats.geomean_ci([e.value for e in ratios.values()])
-    faster = sum(v is True for v in per_case.values())
-    slower = sum(v is False for v in per_case.values())
-    text = (f"Flask/Django CPU-µs/request: {_cite(ratios)}. Geometric mean over cases "
-            f"{gm.text('{:.2f}')}. Flask faster in {faster}, slower in {slower} of "
-            f"{len(ratios)} cases.")
-    text += by_level(per_case, lambda values: aggregate(dict(enumerate(values))))
+    v = _decide(ev, speed_rule, [DJANGO_FLASK], "Flask and Django")
     context, counted = _by_instructions(ev, "Flask/Django", lambda f, d: f / d)
-    numbers = {"flask/django": {c: e.as_dict() for c, e in ratios.items()},
-               "geomean": gm.as_dict(), "instructions flask/django": counted}
-    text += context
-    return Verdict(aggregate(per_case), text, numbers)
-
-
-def _gap(flask: float, django: float) -> float:
-    """Share of the slower framework's per-request cost that the faster one saves."""
-    return abs(flask - django) / max(flask, django)
-
-
-def _gap_class(est) -> str:
-    if est is None or not est.has_ci:
-        return "no CI"
-    if est.high < TRIVIAL:
-        return "trivial"
-    if est.high < MODEST:
-        return "modest"
-    return "large" if est.low >= MODEST else "unclear"
-
-
-def _modest_verdict(classes: list[str]) -> str:
-    decided = [c for c in classes if c != "no CI"]
-    if not decided:
-        return "inconclusive"
-    if 2 * decided.count("large") >= len(decided):
-        return "refuted"
-    small = all(c in ("trivial", "modest") for c in decided)
-    if small and 2 * decided.count("trivial") >= len(decided):
-        return "supported"
-    return "mixed"
+    return Verdict(v.verdict, v.summary + context, {**v.numbers, "instructions flask/django": counted})
 
 
 @claim(
     "modest",
-    quote="The performance differences between Flask and Django are modest and frequently "
-          "trivial, thanks to Python's capabilities",
-    measured="Per scenario, the gap |Flask - Django| / max(Flask, Django) of server CPU-µs per "
-             "request from paired rounds: the share of a request's server cost that choosing "
-             "the faster framework saves (DB-bound scenarios include the database work). "
-             "Framework share vs the bare-WSGI baseline is shown for context.",
-    rule=f"Trivial: CI upper bound below {TRIVIAL:.0%}. Modest: below {MODEST:.0%}. Large: CI "
-         f"lower bound at or above {MODEST:.0%}. Supported if every scenario with a CI is "
-         "trivial or modest and at least half are trivial ('frequently'); refuted if at least "
-         "half are large; mixed otherwise; inconclusive if no scenario has a CI.",
+    quote="The performance differences between Flask and Django are modest",
+    measured="The same Django/Flask ratios as the speed claim, signed (never folded), each "
+             "scenario's simultaneous interval and the overall one against the margins.",
+    rule=f"Supported if the overall interval and every scenario's simultaneous interval lie "
+         f"within [1/{MODEST:g}, {MODEST:g}]; refuted if the overall interval or any scenario's "
+         f"lies wholly beyond {MODEST:g}x; inconclusive otherwise (docs/verdicts.md § modest).",
 )
 def modest(ev) -> Verdict:
-    gaps = {c: stats.paired_stat(ev.trials, c, "flask", "django", _gap) for c in ev.cost_cases}
-    gaps = {c: e for c, e in gaps.items() if e is not None}
-    if not gaps:
-        return _missing("Flask and Django")
-    classes = {c: _gap_class(e) for c, e in gaps.items()}
-    cited = "; ".join(f"{c} {e.text('{:.1f}', scale=100, unit='%')} = {classes[c]}"
-                      for c, e in gaps.items())
-    share = _framework_share(ev)
-    context = f" Framework share of the request vs baseline: {share}." if share else ""
-    by_count, counted = _by_instructions(ev, "gap", _gap, fmt="{:.0%}")
-    text = f"Gap in CPU-µs/request: {cited}.{by_level(classes, _modest_verdict)}{context}{by_count}"
-    numbers = {"gap": {c: e.as_dict() for c, e in gaps.items()}, "class": classes,
-               "instructions gap": counted}
-    return Verdict(_modest_verdict(list(classes.values())), text, numbers)
+    v = _decide(ev, modest_rule, [DJANGO_FLASK], "Flask and Django")
+    if "django/flask" not in v.numbers:
+        return v
+    fam = family(ev, DJANGO_FLASK)
+    return Verdict(v.verdict, v.summary, {**v.numbers, "class": scenario_classes(fam)})
 
 
-def _framework_share(ev) -> str:
-    """(framework - baseline) / framework per case, for the frameworks that have a baseline."""
-    parts = []
-    for case in ev.cost_cases:
-        for target in ("flask", "django"):
-            est = stats.paired_stat(ev.trials, case, target, "baseline", lambda f, b: (f - b) / f)
-            if est is not None:
-                parts.append(f"{case} {target} {est.text('{:.0f}', scale=100, unit='%')}")
-    return "; ".join(parts)
-
-
-def _explained(row) -> float | None:
-    """Share of the Django-Flask gap that stripping Django's middleware removes."""
-    gap = row["django"] - row["flask"]
-    return (row["django"] - row["django-stripped"]) / gap if gap > 0 else None
-
-
-def _layers_case(ev, case):
-    ratio = stats.paired_ratio(ev.trials, case, "flask", "django")
-    tri = stats.triple(ev.trials, case, ("flask", "django", "django-stripped"))
-    if ratio is None or tri.empty:
-        return None, None, None
-    faster = _below_one(ratio)
-    if ratio.value >= 1:  # Flask not faster: there is no gap for the middleware to explain
-        return ratio, None, faster if faster is False else None
-    share = stats.median_ci([_explained(r) for _, r in tri.iterrows()])
-    if faster is False:
-        return ratio, share, False
-    if faster is None or share is None or not share.has_ci:
-        return ratio, share, None
-    if share.low >= EXPLAINS:
-        return ratio, share, True
-    return ratio, share, False if share.high < EXPLAINS else None
+@claim(
+    "trivial",
+    quote="frequently trivial, thanks to Python's capabilities",
+    measured="Per scenario, whether the Django/Flask simultaneous interval lies within the "
+             f"trivial margin (±{percent(TRIVIAL)}), wholly outside it, or across it.",
+    rule=f"'Frequently' is at least half of the scenarios. Supported if at least half are "
+         f"trivial (interval within [1/{TRIVIAL:g}, {TRIVIAL:g}]); refuted if more than half "
+         f"are shown not trivial (interval wholly outside); inconclusive otherwise "
+         f"(docs/verdicts.md § trivial).",
+)
+def trivial(ev) -> Verdict:
+    return _decide(ev, trivial_rule, [DJANGO_FLASK], "Flask and Django")
 
 
 @claim(
     "layers",
     quote="Due to the fact that Flask has fewer layers, it will operate slightly better in "
           "terms of web framework efficiency",
-    measured="Per scenario, Flask/Django CPU-µs per request and the share of the Django-Flask "
-             "gap removed by Django without middleware (django-stripped): "
-             "(Django - stripped) / (Django - Flask), from paired rounds.",
-    rule=f"A scenario supports the claim if Flask is faster (Flask/Django CI below 1) and the "
-         f"middleware explains at least {EXPLAINS:.0%} of the gap (CI lower bound >= "
-         f"{EXPLAINS:.0%}); it refutes it if Flask is slower (CI above 1) or the middleware "
-         f"explains less (CI upper bound < {EXPLAINS:.0%}); otherwise undecided. Scenarios are "
-         "combined as for the speed claim.",
+    measured="Two steps from Django to Flask, each a paired ratio with its interval: Django / "
+             "Django without middleware (what the removable layers cost) and Django without "
+             "middleware / Flask (the rest), on every case; no case selected by its outcome.",
+    rule=f"Supported if the speed rule supports 'Flask cheaper' on Django/Flask and the "
+         f"middleware step's overall interval lies above 1; refuted if the speed rule refutes "
+         f"it or is mixed, or the middleware step is equivalent to 1 within ±{percent(TRIVIAL)}; "
+         f"inconclusive otherwise (docs/verdicts.md § layers).",
 )
 def layers(ev) -> Verdict:
-    per_case, parts, numbers = {}, [], {}
-    for case in ev.cost_cases:
-        ratio, share, decided = _layers_case(ev, case)
-        if ratio is None:
-            continue
-        per_case[case] = decided
-        shown = share.text("{:.0f}", scale=100, unit="%") if share else "n/a (Flask not faster)"
-        parts.append(f"{case} Flask/Django {ratio.text('{:.2f}')}, middleware explains {shown}")
-        numbers[case] = {"flask/django": ratio.as_dict(), "explained": share and share.as_dict()}
-    if not per_case:
+    total, step, rest = (family(ev, p) for p in (DJANGO_FLASK, MIDDLEWARE, REST))
+    if not total.cases or not step.cases:
         return _missing("Flask, Django and django-stripped")
+    verdict, why = layers_rule(total, step)
+    note, extra = _with_flagged(layers_rule, verdict, DJANGO_FLASK, MIDDLEWARE, ev=ev)
+    share = _share(total, step)
+    text = (f"{why[0].upper()}{why[1:]}. {cite(step, 'Django/stripped Django')} "
+            f"{cite(rest, 'Stripped Django/Flask')}{share}{note}")
     context, counted = _by_instructions(
-        ev, "middleware explains", lambda f, d, s: (d - s) / (d - f) if d > f else None,
-        ("flask", "django", "django-stripped"), "{:.0%}")
-    numbers["instructions, middleware explains"] = counted
-    levels = by_level(per_case, lambda values: aggregate(dict(enumerate(values))))
-    return Verdict(aggregate(per_case), "; ".join(parts) + "." + levels + context, numbers)
+        ev, "Django/stripped Django", lambda d, s: d / s, ("django", "django-stripped"))
+    return Verdict(verdict, text + context,
+                   {"django/flask": numbers(total), "middleware": numbers(step),
+                    "rest": numbers(rest), "reason": why, **extra,
+                    "instructions django/stripped": counted})
+
+
+def _share(total: Family, step: Family) -> str:
+    """The middleware step's share of the whole Django/Flask gap, on the log scale (context)."""
+    if total.overall is None or step.overall is None or abs(total.overall.mean) < 1e-9:
+        return ""
+    return (f" The middleware step is {step.overall.mean / total.overall.mean:.0%} of the "
+            f"Django/Flask gap (log scale, point estimates).")

@@ -5,10 +5,10 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ..analysis import by_path, compare, latency, stats, steadiness
+from ..analysis import by_path, compare, latency, ratios, stats, steadiness
 from ..analysis.evidence import Evidence
 from ..claims import judge
-from ..claims.speed import MODEST, TRIVIAL
+from ..claims.margins import MODEST, TRIVIAL
 from ..store import write_atomic
 from . import by_machine, charts, decomposition, sections, summary
 from .rows import change_cells, instruction_rows
@@ -38,7 +38,7 @@ def page(ev: Evidence) -> str:
     short = summary.summary(ev, claims)
     lines = {c["key"]: c["line"] for c in short["claims"]}
     return env.get_template("report.html").render(
-        claims=[{**item, "line": lines[item["claim"].key]} for item in claims],
+        claims=[{**item, "line": lines[item["claim"].key]} for item in claims], answer=short["answer"],
         headline=_headline(short["headline"]), runs=[_run_info(r) for r in ev.runs], cases=_cases(ev),
         machines=by_machine.section(ev), multi=len(ev.runs) > 1, flagged=_flagged(ev),
         static=sections.static_sections(ev), instructions=_instructions(ev), ladder=_ladder(ev),
@@ -50,6 +50,7 @@ def _headline(rows: list[dict]) -> dict:
     """The chart under the title, drawn against the cost claims' own bands, and its alt text."""
     return {"png": charts.headline(rows, TRIVIAL, MODEST) if rows else None,
             "alt": summary.headline_alt(rows),
+            "trivial": f"{TRIVIAL - 1:.0%}", "modest": f"{MODEST:g}x",
             "instructions": any(r["instructions django/flask"] for r in rows),
             "cycles": any(r.get("cycles django/flask") for r in rows)}
 
@@ -102,7 +103,7 @@ def _case_headline(ev: Evidence, case: str, rows: list[dict]) -> str:
     CPU-µs per request."""
     parts = []
     for run in ev.runs:
-        est = stats.paired_ratio(run.trials, case, "django", "flask")
+        est = ratios.paired_ratio(run.trials, case, "django", "flask")
         if est is not None:
             label = f" ({run.trials['machine'].iloc[0]})" if len(ev.runs) > 1 else ""
             parts.append(f"Django/Flask {est.text('{:.2f}').split(' (n=')[0]}{label}")
@@ -146,7 +147,7 @@ def _ladder(ev: Evidence) -> dict:
     levels = list(dict.fromkeys(lv for costs in table["cost_us"] for lv in costs))
     rows = []
     for r in table.to_dict("records"):
-        ratio = {lv: stats.paired_ratio(ev.trials, f"{r['scenario']} @ {lv}", "django", "flask")
+        ratio = {lv: ratios.paired_ratio(ev.trials, f"{r['scenario']} @ {lv}", "django", "flask")
                  for lv in levels} if r["target"] == "django" else {}
         rows.append({**r, "costs": [_num(r["cost_us"].get(lv)) for lv in levels],
                      "ratios": [ratio[lv].text("{:.2f}") if ratio.get(lv) else "" for lv in levels],

@@ -8,9 +8,9 @@ from collections import Counter
 
 from scenarios.matrix import SCENARIOS
 
-from ..analysis import stats, steadiness
+from ..analysis import ratios, steadiness
 from ..analysis.evidence import Evidence
-from ..claims import judge
+from ..claims import answer, judge, speed
 from .rows import change_cells
 
 LINE_MAX = 160   # a claim's one line of numbers; the full figures stay in the page
@@ -22,6 +22,7 @@ def summary(ev: Evidence, claims: list | None = None) -> dict:
     return {"runs": [{"id": r.run_id, "label": _label(r), "profile": r.meta.get("profile"),
                       "status": r.meta.get("status"),
                       "steadiness": steadiness.describe(r.meta.get("steadiness"))} for r in ev.runs],
+            "answer": answer.sentence(ev, claims),
             "headline": headline(ev),
             "claims": [{"key": i["claim"].key, "quote": i["claim"].quote,
                         "verdict": i["verdict"].verdict, "line": one_line(i)} for i in claims],
@@ -33,22 +34,25 @@ def _label(run) -> str:
 
 
 def headline(ev: Evidence) -> list[dict]:
-    """Per run and cost case: Django/Flask CPU-µs per request (>1: Django costs more) from
-    paired cycles, and the in-process instruction (and estimated-cycle) ratio of the case's
-    path where counted."""
+    """Per run: Django/Flask CPU-µs per request (>1: Django costs more) overall (95%) and per
+    scenario (load levels pooled, simultaneous intervals), as the cost verdicts read them, with
+    the in-process instruction (and estimated-cycle) ratio of the scenario's path where counted."""
     out = []
     for run in ev.runs:
+        fam = speed.family(ev, speed.DJANGO_FLASK, trials=run.trials)
+        if fam.overall is None:
+            continue
         counts = _instruction_ratios(ev, run.run_id)
         cycles = _instruction_ratios(ev, run.run_id, "cycles")
-        for case in ev.cost_cases:
-            est = stats.paired_ratio(run.trials, case, "django", "flask")
-            if est is None:
-                continue
-            scenario = run.trials.loc[run.trials["case"] == case, "scenario"].iloc[0]
-            out.append({"case": case, "run": run.run_id, "label": _label(run),
-                        "django/flask": est.as_dict(),
-                        "instructions django/flask": counts.get(SCENARIOS.get(scenario)),
-                        "cycles django/flask": cycles.get(SCENARIOS.get(scenario))})
+        conf = fam.family_confidence()
+        rows = [("overall", fam.overall.estimate(), 0.95)]
+        rows += [(s, r.estimate(conf), conf) for s, r in fam.scenarios.items()]
+        for name, est, level in rows:
+            path = SCENARIOS.get(name)
+            out.append({"case": name, "run": run.run_id, "label": _label(run),
+                        "django/flask": est.as_dict(), "confidence": level,
+                        "instructions django/flask": counts.get(path),
+                        "cycles django/flask": cycles.get(path)})
     return out
 
 
@@ -61,34 +65,15 @@ def _instruction_ratios(ev: Evidence, run_id: str, column="instructions") -> dic
 
 
 def one_line(item) -> str:
-    """The claim's figures in one line: a count over cases for the cost claims, whose full
-    text cites every case; the first sentence of the others, cut at LINE_MAX."""
-    v, key = item["verdict"], item["claim"].key
+    """The claim's figures in one line: for the cost claims the overall ratio and what decided
+    it (their full text cites every scenario and level); the first sentence of the others, cut
+    at LINE_MAX."""
+    v = item["verdict"]
     n = v.numbers or {}
-    if key == "speed" and n.get("flask/django"):
-        return _speed_line(n)
-    if key == "modest" and n.get("class"):
-        classes = Counter(n["class"].values())
-        return (f"gap per case: " + ", ".join(f"{classes[c]} {c}" for c in
-                ("trivial", "modest", "unclear", "large", "no CI") if classes[c])
-                + f" of {len(n['class'])} cases")
-    if key == "layers":
-        cases = {c: x for c, x in n.items() if isinstance(x, dict) and "flask/django" in x}
-        if cases:
-            faster = sum(_side(x["flask/django"]) == -1 for x in cases.values())
-            explained = sum(bool(x["explained"] and x["explained"]["low"] is not None
-                                 and x["explained"]["low"] >= 0.5) for x in cases.values())
-            return (f"Flask faster in {faster} of {len(cases)} cases; the middleware explains "
-                    f"at least half of the gap in {explained}")
+    overall = (n.get("django/flask") or {}).get("overall")
+    if overall and n.get("reason"):
+        return _cut(f"Django/Flask overall {_est(overall)}; {n['reason']}")
     return _cut(v.summary.split(". ")[0].rstrip("."))
-
-
-def _speed_line(n: dict) -> str:
-    sides = [_side(e) for e in n["flask/django"].values()]
-    gm = n.get("geomean") or {}
-    mean = f"geometric mean {_est(gm)}; " if gm else ""
-    return (f"Flask/Django CPU-µs {mean}Flask faster in {sides.count(-1)}, slower in "
-            f"{sides.count(1)} of {len(sides)} cases")
 
 
 def _side(e: dict) -> int:
@@ -109,15 +94,16 @@ def headline_alt(rows: list[dict]) -> str:
     """The headline chart's alt text: what it shows and what it says."""
     if not rows:
         return "No Flask/Django cost ratio: no paired trials of both."
-    sides = [_side(r["django/flask"]) for r in rows]
-    values = sorted(r["django/flask"]["value"] for r in rows)
+    scen = [r for r in rows if r["case"] != "overall"]
+    sides = [_side(r["django/flask"]) for r in scen]
+    overall = [_est(r["django/flask"]) for r in rows if r["case"] == "overall"]
     counted = sum(bool(r["instructions django/flask"]) for r in rows)
-    return (f"Dot plot of the Django/Flask server CPU-µs per request for {len(rows)} cases "
-            f"(scenario at load level{', per machine' if len({r['label'] for r in rows}) > 1 else ''}), "
-            f"with 95% intervals, a line at 1 and the trivial and modest bands shaded: Django "
-            f"costs more in {sides.count(1)}, less in {sides.count(-1)}, undecided in "
-            f"{sides.count(0)}; ratios from {values[0]:.2f} to {values[-1]:.2f}"
-            + (f"; hollow diamonds give the instruction-count ratio for {counted} cases" if counted else "")
+    return (f"Dot plot of the Django/Flask server CPU-µs per request, overall ({', '.join(overall)}, "
+            f"95% interval) and for {len(scen)} scenarios (load levels pooled, simultaneous "
+            f"intervals{', per machine' if len({r['label'] for r in rows}) > 1 else ''}), against "
+            f"a line at 1 and the trivial and modest bands shaded: Django costs more in "
+            f"{sides.count(1)} scenarios, less in {sides.count(-1)}, undecided in {sides.count(0)}"
+            + (f"; hollow diamonds give the instruction-count ratio for {counted} scenarios" if counted else "")
             + ("; crosses the estimated-cycle ratio" if any(r.get("cycles django/flask") for r in rows) else "")
             + ".")
 
@@ -157,16 +143,19 @@ def _md_table(header: list[str], rows: list[list]) -> list[str]:
 
 def to_markdown(data: dict) -> str:
     runs = "; ".join(f"`{r['id']}` ({r['label']}, {r['profile']}, {r['status']})" for r in data["runs"])
-    out = ["## fdbench: Flask vs Django", "", f"Runs: {runs}.", "",
-           "Django/Flask server CPU-µs per request (>1: Django costs more), median over paired "
-           "cycles with its 95% interval; n: the Flask/Django pairs behind it; instructions: "
-           "in-process callgrind counts; est. cycles: their cache simulation's estimate.", ""]
+    out = ["## fdbench: Flask vs Django", "", f"Runs: {runs}.", ""]
+    out += [f"**{data['answer']}**", ""] if data.get("answer") else []
+    out += ["Django/Flask server CPU-µs per request (>1: Django costs more), the geometric mean "
+            "over paired cycles: overall with its 95% interval, per scenario (load levels "
+            "pooled) with simultaneous intervals; n: the Flask/Django pairs behind it; "
+            "instructions: in-process callgrind counts; est. cycles: their cache simulation's "
+            "estimate.", ""]
     multi = len(data["runs"]) > 1
     rows = [([h["label"]] if multi else []) + [h["case"], _est(h["django/flask"]),
             h["django/flask"]["n"], _ratio_cell(h["instructions django/flask"]),
             _ratio_cell(h.get("cycles django/flask"))]
             for h in data["headline"]]
-    out += _md_table((["machine"] if multi else []) + ["case", "Django/Flask CPU-µs", "n",
+    out += _md_table((["machine"] if multi else []) + ["scenario", "Django/Flask CPU-µs", "n",
                                                        "instructions", "est. cycles"],
                      rows) if rows else ["No paired Flask/Django trials."]
     out += ["", "### Claims", ""]
@@ -175,7 +164,8 @@ def to_markdown(data: dict) -> str:
     f = data["flags"]
     by = ", ".join(f"{k} {v}" for k, v in f["by_flag"].items()) or "none"
     out += ["", f"**Flags**: {f['flagged']} of {f['trials']} trials failed or flagged "
-                f"({f['excluded']} excluded from medians); by flag: {by}."]
+                f"({f['excluded']} failed or with errors, never paired; contended, worker_exited and "
+                f"generator_bound slices stay out of the verdicts); by flag: {by}."]
     out += [f"- warning: {w}" for w in data["warnings"]]
     out += [f"- CPU steadiness of `{r['id']}`: {r['steadiness']}" for r in data["runs"]
             if r.get("steadiness")]

@@ -10,8 +10,9 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from ..analysis import ratios, stats
 from ..analysis.evidence import Evidence
-from ..claims import judge
+from ..claims import answer, judge, speed
 from . import rows as report_rows
 from .rows import change_cells
 
@@ -93,13 +94,16 @@ def summary_table(trials):
 
 
 def ratios_table(trials):
-    med = medians(trials)
-    t = Table(title="Django / Flask, CPU-µs per request (>1: Django costs more)")
-    for col in ("scenario", "django / flask", "django-stripped / flask"):
-        t.add_column(col, justify="left" if col == "scenario" else "right")
-    for scenario in med["scenario"].unique() if not med.empty else []:
-        t.add_row(scenario, fmt(ratio(med, scenario, "django", "flask"), "{:.2f}"),
-                  fmt(ratio(med, scenario, "django-stripped", "flask"), "{:.2f}"))
+    """Per case, the paired ratios the verdicts read: geometric mean over cycles with its 95%
+    interval, flagged slices left out (a ratio of medians would say something else)."""
+    df = speed.clean(stats.trials_frame(trials))
+    t = Table(title="Django / Flask, CPU-µs per request (>1: Django costs more; paired cycles, "
+                    "95% interval)")
+    for col in ("case", "django / flask", "django-stripped / flask"):
+        t.add_column(col, justify="left" if col == "case" else "right")
+    for case in stats.cases(df) if not df.empty else []:
+        ests = [ratios.paired_ratio(df, case, num, "flask") for num in ("django", "django-stripped")]
+        t.add_row(case, *(e.text("{:.2f}") if e else "–" for e in ests))
     return t
 
 
@@ -119,19 +123,26 @@ def problems_table(trials):
 
 # --- claims, compare, instructions ----------------------------------------------------------
 
-def claims_table(ev: Evidence) -> Table:
-    """The claims table for the terminal."""
+def claims_table(claims: list) -> Table:
+    """The claims table for the terminal: judge(ev)'s items."""
     table = Table(title="fdbench: the article's claims", show_lines=True)
     for col in ("claim", "quote", "verdict", "numbers"):
         table.add_column(col, overflow="fold")
-    for item in judge(ev):
+    for item in claims:
         table.add_row(item["claim"].key, item["claim"].quote, item["verdict"].verdict,
                       item["verdict"].summary)
     return table
 
 
 def print_claims(run_dir: Path, console: Console | None = None) -> None:
-    (console or Console()).print(claims_table(Evidence.from_dirs([run_dir])))
+    """The claims table, then the one sentence that answers the question."""
+    console = console or Console()
+    ev = Evidence.from_dirs([run_dir])
+    claims = judge(ev)
+    console.print(claims_table(claims))
+    said = answer.sentence(ev, claims)
+    if said:
+        console.print(f"[bold]{said}[/]", highlight=False)
 
 
 def compare_table(cmp) -> Table:

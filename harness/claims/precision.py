@@ -1,0 +1,66 @@
+"""Which scenarios still need cycles, and how many, for the cost verdicts to decide
+(docs/verdicts.md § Precision). A scenario's simultaneous interval that straddles a margin
+(1, the trivial margin, the modest margin, on either side) leaves a verdict open; the cycles it
+would take to clear the nearest one are planned from the spread its own pairs show, so a run on
+a noisy machine asks for more. A scenario whose estimate sits on a margin would need cycles
+without end: it is reported, not chased."""
+import math
+from dataclasses import dataclass
+
+from scipy import stats as sps
+
+from .margins import MODEST, TRIVIAL
+from .speed import DJANGO_FLASK, family
+
+BOUNDS = (1 / MODEST, 1 / TRIVIAL, 1.0, TRIVIAL, MODEST)
+
+
+@dataclass(frozen=True)
+class Need:
+    scenario: str
+    cycles: int          # cycles per level in all that would decide it (at the current spread)
+    have: int            # cycles per level it has
+    why: str
+
+    @property
+    def more(self) -> int:
+        return max(self.cycles - self.have, 0)
+
+
+def needs(ev, precision_pct: float | None = None) -> list[Need]:
+    """Scenarios whose Django/Flask interval is still open (or wider than ±precision_pct), the
+    cheapest to decide first."""
+    fam = family(ev, DJANGO_FLASK)
+    out = []
+    for scenario, r in fam.scenarios.items():
+        if r.se is None:
+            continue
+        levels = sum(1 for c in fam.cases if c.split(" @ ", 1)[0] == scenario) or 1
+        have = max(r.n // levels, 1)
+        low, high = fam.scenario_interval(scenario)
+        open_at = [b for b in BOUNDS if low < b < high]
+        targets = [abs(r.mean - math.log(b)) for b in open_at]
+        why = [f"interval [{low:.2f}, {high:.2f}] holds {_name(b)}" for b in open_at[:1]]
+        if precision_pct:
+            half = math.log(1 + precision_pct / 100)
+            if (math.log(high) - math.log(low)) / 2 > half:
+                targets.append(half)
+                why.append(f"wider than ±{precision_pct:g}%")
+        if not targets:
+            continue
+        cycles = _cycles_for(r.se, have, min(targets), fam.family_confidence())
+        out.append(Need(scenario, cycles, have, "; ".join(why)))
+    return sorted(out, key=lambda n: n.more)
+
+
+def _cycles_for(se: float, have: int, half_width: float, confidence: float) -> int:
+    """Cycles per level for a half-width of `half_width` on the log scale: the standard error
+    falls with the square root of the cycles."""
+    if half_width <= 1e-6:
+        return 10 ** 6
+    z = float(sps.norm.ppf(0.5 + confidence / 2))
+    return int(math.ceil(have * (z * se / half_width) ** 2))
+
+
+def _name(bound: float) -> str:
+    return "1" if bound == 1 else f"{bound:.3g}"
