@@ -148,6 +148,11 @@ def chromium_check(report: Path, profile: Path, shot: Path) -> dict:
             charts: [...document.querySelectorAll('img.chart')].map(
                 i => [i.alt, i.complete && i.naturalWidth > 100 && i.naturalHeight > 50]),
             top: document.querySelector('h2').textContent,
+            answer: (() => { const a = document.querySelector('#answer');
+                             const i = document.querySelector('img.headline');
+                             return a && [a.textContent, a.getBoundingClientRect().bottom
+                                          <= i.getBoundingClientRect().top]; })(),
+            speed: document.querySelector('#claims-table tr.claim[data-key="speed"]').textContent,
             first: (() => { const i = document.querySelector('img');
                             const t = document.querySelector('#claims-table');
                             return [i.classList.contains('headline'), i.complete && i.naturalWidth > 500,
@@ -177,6 +182,15 @@ def test_report_renders_in_chromium(flagged_run, tmp_path):
     assert found["first"] == [True, True, True]   # the headline chart first, above the claims
     assert len(found["charts"]) == 1 + 9 and all(ok for _, ok in found["charts"]), found["charts"]
     assert found["outside"] == []
+    # the sentence above the chart, the chart's figures and the claims table say one thing
+    sentence, above = found["answer"]
+    assert above
+    overall = re.search(r"Django costs (\d\.\d\d)x Flask's CPU per request overall "
+                        r"(\[\d\.\d\d, \d\.\d\d\])", sentence)
+    figure = f"{overall.group(1)} {overall.group(2)}"
+    assert f"Django/Flask overall {figure}" in found["speed"]
+    assert f"overall ({figure}, 95% interval)" in found["charts"][0][0]
+    assert "Flask is faster (supported)" in sentence and "supported" in found["speed"]
     ratio = found["static"]["Django / Flask lines against the article's 24k / 10k"]
     assert ratio[0][3:] == ["1.06", "2.40"]
     assert len(found["static"]) == 11, list(found["static"])
@@ -293,8 +307,9 @@ def test_each_ratio_per_machine_says_where_the_verdict_flips(two_machines):
     assert flask == {"json @ saturation": "opposite", "json @ 75%": "opposite", "json @ 25%": "opposite",
                      "db @ saturation": "undecided", "db @ 75%": "undecided", "db @ 25%": "undecided"}
     assert {how for (ratio, _), how in agree.items() if ratio == "Django / baseline"} == {"same"}
-    # three cycles: no interval anywhere, so nothing is the same or flips, it is decided nowhere
-    short = [write_ladder_run(root / f"short-{m}", cycles=3, machine={"host": m}) for m in ("a", "b")]
+    # one cycle: no interval anywhere (a t-interval needs two pairs), so nothing is the same or
+    # flips, it is decided nowhere
+    short = [write_ladder_run(root / f"short-{m}", cycles=1, machine={"host": m}) for m in ("a", "b")]
     assert set(by_machine.agreement(by_machine.ratios(Evidence.from_dirs(short))).values()) == {"none"}
     html = render([x86, arm], root / "rep").read_text()
     alt = re.search(r'<img class="chart machines" alt="([^"]*)"', html)

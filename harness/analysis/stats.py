@@ -1,5 +1,5 @@
-"""Statistics over stored trials: medians with order-statistic 95% intervals, paired-round
-ratios, Mann-Whitney U, geometric means with t-intervals on logs. Every estimate carries its n,
+"""Statistics over stored trials: medians with order-statistic 95% intervals, trials paired
+by round (their ratios: ratios.py), Mann-Whitney U. Every estimate carries its n,
 and an interval only where the n supports 95% coverage, so that "n=3, no CI" is said instead of
 hidden. Everything is deterministic: the same run always gives the same numbers."""
 from dataclasses import dataclass
@@ -64,20 +64,6 @@ def order_statistic_rank(n, confidence=0.95) -> int | None:
 def coverage(n) -> float:
     """The best coverage an order-statistic interval of a median from n values reaches."""
     return float(1 - 2 * sps.binom.cdf(0, n, 0.5)) if n else 0.0
-
-
-def geomean_ci(values) -> Estimate | None:
-    """Geometric mean (of ratios) with a t-interval on their logarithms: 95% coverage if the
-    log ratios are roughly normal, at any n of 2 or more."""
-    x = np.log([v for v in _finite(values) if v > 0])
-    if x.size == 0:
-        return None
-    point = float(np.exp(x.mean()))
-    if x.size < 2:
-        return Estimate(point, None, None, 1)
-    half = float(sps.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-    return Estimate(point, float(np.exp(x.mean() - half)), float(np.exp(x.mean() + half)),
-                    int(x.size))
 
 
 def mann_whitney(x, y) -> float | None:

@@ -2,7 +2,7 @@
 several runs from different hardware ask. A ratio is formed within one run's cycles
 (analysis.stats pairs), so the hardware cancels out of it; what can still differ between
 machines is which side of 1 its interval lies on, and that is what a reader checks first."""
-from ..analysis import ratios
+from ..analysis.ratios import paired_ratio
 from ..analysis.evidence import Evidence
 from . import machine_chart
 
@@ -19,7 +19,7 @@ def ratios(ev: Evidence) -> list[dict]:
     for a, b, name in RATIOS:
         for case in ev.cost_cases:
             for run in ev.runs:
-                est = ratios.paired_ratio(run.trials, case, a, b)
+                est = paired_ratio(run.trials, case, a, b)
                 if est is not None:
                     out.append({"ratio": name, "case": case, "machine": run.trials["machine"].iloc[0],
                                 "est": est, "side": side(est)})
