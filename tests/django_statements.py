@@ -1,11 +1,13 @@
 """Run as a child process by tests/test_statements.py: Django reads DATABASES once per process,
 so each database gets a fresh interpreter. Prints {path: [sql, ...]} as JSON for the given
 paths, captured with Django's own CaptureQueriesContext. With --stored-draw, every random
-draw repeats the stored number (the case where an ORM may skip an UPDATE)."""
+draw repeats the stored number (the case where an ORM may skip an UPDATE). With --databases,
+each path's statements are given per database alias ({path: {"sql": {alias: [...]}}})."""
 import json
 import os
 import random
 import sys
+from contextlib import ExitStack
 
 from harness.paths import APPS
 
@@ -23,12 +25,12 @@ def store_sql():
 
 
 def main(paths):
-    stored_draw = "--stored-draw" in paths
-    paths = [p for p in paths if p != "--stored-draw"]
+    stored_draw, by_alias = "--stored-draw" in paths, "--databases" in paths
+    paths = [p for p in paths if not p.startswith("--")]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fdproject.settings")
     sys.path.insert(0, str(APPS / "django_app"))
     import django
-    from django.db import connection
+    from django.db import connection, connections
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
@@ -41,9 +43,12 @@ def main(paths):
         if stored_draw:
             with connection.cursor() as cursor:
                 cursor.execute(store_sql())
-        with CaptureQueriesContext(connection) as ctx:
+        with ExitStack() as stack:
+            ctx = {alias: stack.enter_context(CaptureQueriesContext(connections[alias]))
+                   for alias in (connections if by_alias else ["default"])}
             status = client.get(path).status_code
-        out[path] = {"status": status, "sql": [q["sql"] for q in ctx.captured_queries]}
+        sql = {alias: [q["sql"] for q in c.captured_queries] for alias, c in ctx.items()}
+        out[path] = {"status": status, "sql": sql if by_alias else sql["default"]}
     json.dump(out, sys.stdout)
 
 

@@ -1,41 +1,13 @@
-"""The database and scalability claims, decided on hand-made evidence of known outcome; the
-scalability interval's coverage checked by simulation at this machine's noise."""
+"""The scalability claim, decided on hand-made evidence of known outcome, its interval's coverage
+checked by simulation at this machine's noise (the database claim: tests/test_claims_databases.py)."""
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from harness.analysis import sweep_stats
-from harness.claims.databases import multiple_databases
 from harness.claims.scalability import MARGIN, decide, scalability
 from harness.store import Run
-
-
-def databases(django_failed=(), flask_failed=(), differ=(), engines=("postgresql", "sqlite")):
-    def app(failed, diff):
-        return {"failed": {"sqlite": [], "postgresql": list(failed)}, "differ": list(diff),
-                "checks": ["db", "fortunes", "json"]}
-    return SimpleNamespace(static={"databases": {
-        "engines": list(engines), "versions": {"sqlite": "3", "postgresql": "15"},
-        "unavailable": {} if len(engines) > 1 else {"postgresql": "binaries not found"},
-        "apps": {"django": app(django_failed, differ), "flask": app(flask_failed, ())}}})
-
-
-def test_multiple_databases_supported_when_django_passes_everywhere():
-    v = multiple_databases(databases())
-    assert v.verdict == "supported" and "no difference" in v.summary
-
-
-def test_multiple_databases_refuted_by_a_failure_or_a_different_answer():
-    assert multiple_databases(databases(django_failed=["updates"])).verdict == "refuted"
-    assert multiple_databases(databases(differ=["fortunes"])).verdict == "refuted"
-    flask_fails = multiple_databases(databases(flask_failed=["db"]))
-    assert flask_fails.verdict == "supported" and "Flask fails postgresql: db" in flask_fails.summary
-
-
-def test_multiple_databases_inconclusive_without_postgres():
-    assert multiple_databases(databases(engines=("sqlite",))).verdict == "inconclusive"
-    assert multiple_databases(SimpleNamespace(static={})).verdict == "inconclusive"
 
 
 # --- scalability: the rule on fake sweep trials ------------------------------------------

@@ -10,7 +10,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from harness.infra.db import engine
+from harness.infra.db import AUDIT_TABLE, engine, second_url
+from harness.targets import FRAMEWORKS
 
 from tests.conftest import TARGETS, target_id
 
@@ -180,6 +181,23 @@ def test_same_body_across_apps(servers, path):
     else:
         bodies = {name: normalise(b) for name, b in bodies.items()}
     assert all(b == bodies["flask"] for b in bodies.values()), bodies
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_twodb_reads_the_default_database_and_writes_the_second(servers, any_db_url, name):
+    """One request, two databases (not benchmarked; the baseline has no /twodb): a World row
+    from the default database, its audit entry written to and counted in the second, looked
+    up there directly; the default database gets no such table."""
+    resp = get(servers[name], "/twodb")
+    assert resp.status_code == 200 and resp.headers["Content-Type"] == "application/json"
+    body = resp.json()
+    assert set(body) == {"id", "randomNumber", "auditId", "logged"}
+    assert_world({"id": body["id"], "randomNumber": body["randomNumber"]})
+    query = sa.text(f"SELECT id, randomnumber FROM {AUDIT_TABLE} WHERE world_id = :w")
+    with engine(second_url(any_db_url)).connect() as conn:
+        logged = dict(conn.execute(query, {"w": body["id"]}).all())
+    assert logged[body["auditId"]] == body["randomNumber"] and body["logged"] == len(logged)
+    assert AUDIT_TABLE not in sa.inspect(engine(any_db_url)).get_table_names()
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -42,6 +42,26 @@ def test_each_endpoint_and_extra_has_lines(result):
             assert by_feature.get(feature, 0) > 0, (app, feature)
 
 
+def test_two_database_code_is_its_own_feature(result):
+    """Flask's bind, model and view (audit.py); Django's alias and router setting, router, model,
+    view and URL: counted as multiple_databases, left out of the six endpoints' total."""
+    for app, paths in (("flask", {"audit.py"}),
+                       ("django", {"fdproject/settings.py", "fdproject/urls.py", "world/models.py",
+                                   "world/routers.py", "world/views.py"})):
+        counted = {p for p, f in files(result, app).items() if f["features"].get(loc.MULTI_DB)}
+        assert counted == paths, app
+        totals = result["apps"][app]["totals"]
+        extras = sum(result["apps"][app]["by_feature"].get(f, 0) for f in ("form", "admin", loc.MULTI_DB))
+        assert totals["endpoints_written"] == totals["written"] - extras
+    assert files(result, "django")["fdproject/settings.py"]["features"][loc.MULTI_DB] == 3  # if, alias, routers
+
+
+def test_feature_mask_names_assignments_and_their_if():
+    from pathlib import Path
+    src = "A = 1\nif x:\n    DATABASES['audit'] = 2\nDATABASE_ROUTERS = []\n"
+    assert loc.feature_mask(Path("settings.py"), src) == ["shared"] + [loc.MULTI_DB] * 3
+
+
 def test_variant_files_are_not_in_the_app_total(result):
     django = result["apps"]["django"]
     counted = sum(f["written"] for f in django["files"] if f["kind"] != "variant")

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 from werkzeug.test import Client
 
-from harness.infra.db import engine
+from harness.infra.db import engine, second_url
 from harness.paths import ROOT
 
 from tests.django_statements import draw_the_stored_number, store_sql
@@ -60,13 +60,18 @@ def flask_counter(any_db_url):
     return count
 
 
-def django_statements(db_url, paths, *flags):
+def run_django(db_url, paths, *flags):
+    """tests/django_statements.py in a fresh interpreter: {path: {"status", "sql"}}."""
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     done = subprocess.run([sys.executable, "-m", "tests.django_statements", *paths, *flags],
                           cwd=ROOT, env=env | {"DATABASE_URL": db_url}, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    captured = json.loads(done.stdout)
+    return json.loads(done.stdout)
+
+
+def django_statements(db_url, paths, *flags):
+    captured = run_django(db_url, paths, *flags)
 
     def count(path):
         assert captured[path]["status"] == 200
@@ -158,3 +163,26 @@ def test_updates_write_every_row_when_the_draw_repeats_the_stored_number(
         n = int(path.rsplit("=", 1)[1])
         for app, count in counters.items():
             assert tally(count(path)) == (n, n, 2 * n), f"{app} {path}"
+
+
+def test_twodb_statements_per_database(any_db_url, monkeypatch):
+    """/twodb in both frameworks: one SELECT in the default database, then one INSERT and one
+    SELECT (the count) in the second."""
+    monkeypatch.setenv("AUDIT_DATABASE_URL", second_url(any_db_url))
+    from apps.flask_app import create_app
+    from apps.flask_app.models import db
+
+    app, seen = create_app(any_db_url), {}
+    with app.app_context():
+        for key, bound in db.engines.items():
+            alias = key or "default"
+            seen[alias] = []
+            event.listen(bound, "before_cursor_execute",
+                         lambda *args, alias=alias: seen[alias].append(args[2]))
+    assert app.test_client().get("/twodb").status_code == 200
+    captured = run_django(any_db_url, ["/twodb"], "--databases")["/twodb"]
+    assert captured["status"] == 200
+    for name, by_alias in (("flask", seen), ("django", captured["sql"])):
+        verbs = {alias: [s.lstrip().split(None, 1)[0].upper() for s in sql if not s.startswith(SKIP)]
+                 for alias, sql in by_alias.items()}
+        assert verbs == {"default": ["SELECT"], "audit": ["INSERT", "SELECT"]}, name

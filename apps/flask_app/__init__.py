@@ -4,6 +4,7 @@ import os
 
 from flask import Flask
 
+from .audit import init_audit
 from .models import db
 
 
@@ -15,6 +16,7 @@ def create_app(database_url=None):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Several gunicorn workers write to one SQLite file: wait for the lock, don't fail.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    init_audit(app)  # the second database's bind, before init_app reads the binds
     db.init_app(app)
 
     from .admin import init_admin

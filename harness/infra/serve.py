@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ..errors import FdbenchError
 from ..paths import APPS, ROOT
 from . import reaper
+from .db import second_url
 from .ports import check_port_free, free_port
 
 # app name -> (directory gunicorn runs in, WSGI callable, extra environment)
@@ -74,6 +75,8 @@ def gunicorn_command(cfg):
 
 def server_env(cfg):
     env = dict(os.environ, DATABASE_URL=cfg.db_url, PYTHONUNBUFFERED="1")
+    if second := second_url(cfg.db_url):  # the apps' second database (/twodb)
+        env["AUDIT_DATABASE_URL"] = second
     env.update(APP_SPECS[cfg.app][2])
     env.update(VARIANTS[(cfg.app, cfg.variant)])
     return env

@@ -1,6 +1,10 @@
-"""Does each framework's app work the same on SQLite and on PostgreSQL? Serves Flask and Django
-(under real gunicorn) on a fresh SQLite file and on a throwaway PostgreSQL cluster, runs the
-equivalence checks against each, and compares the deterministic answers across databases.
+"""Does each framework's app use two databases at once, and does it work the same on SQLite and
+on PostgreSQL? Serves Flask and Django (under real gunicorn) on a fresh SQLite file and on a
+throwaway PostgreSQL cluster. On each, one GET /twodb: the app reads a World row from its
+default database and writes its audit entry to the second one (Django: a second DATABASES alias
+and a router; Flask: a Flask-SQLAlchemy bind); the harness then opens both databases itself and
+looks for the row in the second and for no change in the first. Then the equivalence checks,
+whose deterministic answers are compared across the two engines (context, not the decision).
 Written to static/databases.json; the "supports multiple databases" claim reads it. The full
 contract is tests/test_equivalence.py (run on both databases by the test suite); this is the
 part a stored run can carry as evidence."""
@@ -75,13 +79,53 @@ def _updates(base, url):
     return {"ok": stored == {r["id"]: r["randomNumber"] for r in rows}, "answer": status}
 
 
+def default_state(url):
+    """What /twodb must leave alone in the default database: its tables and their rows."""
+    with dbmod.engine(url).connect() as conn:
+        return {"tables": sorted(sa.inspect(conn).get_table_names()),
+                "world": conn.execute(sa.text("SELECT id, randomnumber FROM world ORDER BY id")).all(),
+                "fortune": conn.execute(sa.text("SELECT id, message FROM fortune ORDER BY id")).all()}
+
+
+def second_database_rows(url, answer):
+    """The audit row /twodb says it wrote, and the rows logged for its World id, read from the
+    second database directly."""
+    query = f"SELECT id, world_id, randomnumber FROM {dbmod.AUDIT_TABLE} WHERE world_id = :w"
+    with dbmod.engine(dbmod.second_url(url)).connect() as conn:
+        rows = conn.execute(sa.text(query), {"w": answer.get("id")}).all()
+    return next((r for r in rows if r.id == answer.get("auditId")), None), len(rows)
+
+
+def two_databases(base, url):
+    """One GET /twodb: answered, its row in the second database, the default one untouched."""
+    before = default_state(url)
+    status, _, body = fetch(base, "/twodb")
+    answer = _json_object(body) if status == 200 else {}
+    row, logged = second_database_rows(url, answer) if answer else (None, 0)
+    in_second = (row is not None and answer.get("logged") == logged
+                 and (row.world_id, row.randomnumber) == (answer.get("id"), answer.get("randomNumber")))
+    untouched = default_state(url) == before
+    return {"status": status, "in_second": in_second, "default_untouched": untouched,
+            "ok": status == 200 and in_second and untouched}
+
+
+def _json_object(body):
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
 def probe_database(url):
+    """Per app: the equivalence checks' answers, and the two-database request."""
     dbmod.init(url)
-    answers = {}
+    answers, two = {}, {}
     for app in APPS:
         with Server(ServeConfig(app=app, db_url=url)) as server:
+            two[app] = two_databases(server.url, url)
             answers[app] = probe(server.url, url)
-    return answers
+    return answers, two
 
 
 def compare(answers):
@@ -97,18 +141,25 @@ def compare(answers):
     return out
 
 
+# engine -> where the second database is (harness/infra/db.py second_url)
+SECOND_DATABASE = {"sqlite": "a second SQLite file beside the first",
+                   "postgresql": "a second database on the same PostgreSQL server"}
+
+
 def measure():
-    """static/databases.json: engines checked, per-app failures and differences."""
-    answers, unavailable, versions = {}, {}, {}
+    """static/databases.json: per engine and app, the two-database request; engines checked,
+    per-app failures and differences of the equivalence checks."""
+    answers, two, unavailable, versions = {}, {}, {}, {}
     with tempfile.TemporaryDirectory(prefix="fdbench-dbcheck-") as tmp:
         url = f"sqlite:///{tmp}/check.sqlite3"
-        answers["sqlite"] = probe_database(url)
+        answers["sqlite"], two["sqlite"] = probe_database(url)
         versions["sqlite"] = dbmod.describe(url)["version"]
     try:
         with dbmod.database("postgres") as database:
-            answers["postgresql"] = probe_database(database.url)
+            answers["postgresql"], two["postgresql"] = probe_database(database.url)
             versions["postgresql"] = dbmod.describe(database.url)["version"]
     except FdbenchError as exc:
         unavailable["postgresql"] = str(exc)
     return {"engines": sorted(answers), "versions": versions, "unavailable": unavailable,
-            "apps": compare(answers)}
+            "apps": compare(answers), "two_databases": two,
+            "second_database": {e: SECOND_DATABASE[e] for e in sorted(answers)}}

@@ -99,6 +99,11 @@ def database_from_url(url):
 DATABASES = {'default': database_from_url(os.environ['DATABASE_URL'])}
 # Persistent connections, as Django's deployment checklist recommends.
 DATABASES['default']['CONN_MAX_AGE'] = int(os.environ.get('DJANGO_CONN_MAX_AGE', '60'))
+# A second database for the audit log (docs: "Multiple databases"), which the router sends
+# AuditEntry to. Unset, the project has one database and /twodb fails.
+if 'AUDIT_DATABASE_URL' in os.environ:
+    DATABASES['audit'] = database_from_url(os.environ['AUDIT_DATABASE_URL'])
+DATABASE_ROUTERS = ['world.routers.AuditRouter']
 
 
 # Password validation

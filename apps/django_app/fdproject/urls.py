@@ -1,4 +1,4 @@
-"""URL configuration for fdproject: the six benchmark endpoints, a form and the admin."""
+"""URL configuration for fdproject: the six benchmark endpoints, /twodb, a form and the admin."""
 from django.contrib import admin
 from django.urls import path
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("queries", views.queries),
     path("fortunes", views.fortunes),
     path("updates", views.updates),
+    path("twodb", views.twodb),
     path("form", views.form, name="form"),
     path('admin/', admin.site.urls),
 ]

@@ -16,3 +16,12 @@ class Fortune(models.Model):
 
     class Meta:
         db_table = "fortune"
+
+
+class AuditEntry(models.Model):
+    """A row of the audit log, which lives in the second database (world/routers.py)."""
+    world_id = models.IntegerField()
+    randomnumber = models.IntegerField()
+
+    class Meta:
+        db_table = "audit_log"

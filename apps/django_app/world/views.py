@@ -6,7 +6,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from .forms import MessageForm
-from .models import Fortune, World
+from .models import AuditEntry, Fortune, World
 
 
 def query_count(request):
@@ -61,6 +61,15 @@ def updates(request):
             world.randomnumber = new_random_number(world.randomnumber)
             world.save(update_fields=["randomnumber"])
     return JsonResponse([w.to_dict() for w in worlds], safe=False)
+
+
+def twodb(request):
+    """One request, two databases: a World row from "default", its audit entry written to and
+    counted in "audit" (world/routers.py sends AuditEntry there)."""
+    world = random_worlds(1)[0]
+    entry = AuditEntry.objects.create(world_id=world.id, randomnumber=world.randomnumber)
+    logged = AuditEntry.objects.filter(world_id=world.id).count()
+    return JsonResponse({**world.to_dict(), "auditId": entry.id, "logged": logged})
 
 
 def form(request):
