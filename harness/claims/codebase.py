@@ -15,26 +15,37 @@ def _missing(name):
     return Verdict("inconclusive", f"no static/{name}.json in this run (`fdbench bench` writes it; --static adds it to a quick run)")
 
 
+def _loc_verdict(ratio):
+    return "supported" if ratio >= 2.0 else "refuted" if ratio < 1.5 else "mixed"
+
+
 @claim(
     "loc_24k_10k",
     quote="For a task that would need 24k lines of code in Django, 10k lines of code can be written in Flask.",
-    measured="pygount source lines written by hand in each reference app (six endpoints, a form, a CRUD "
-             "admin); startproject/startapp boilerplate and migrations counted apart.",
-    rule="R = Django/Flask written lines. Supported if R >= 2.0 (the article's 2.4 within about 20%); "
-         "refuted if R < 1.5; mixed in between. Generated lines are reported, not decisive.",
+    measured="pygount source lines in each reference app (six endpoints, /twodb, a form, a CRUD admin): "
+             "the lines a developer wrote, and apart from them what startproject/startapp and "
+             "makemigrations generated.",
+    rule="Written lines decide: R = Django/Flask lines a developer wrote, because the article speaks "
+         "of lines \"written\" and generated boilerplate (startproject, startapp, migrations) is not "
+         "written by the developer. Supported if R >= 2.0 (the article's 2.4 within about 20%); "
+         "refuted if R < 1.5; mixed in between. The ratio with generated lines counted is shown beside "
+         "it with the verdict it would give; it never decides (docs/verdicts.md § loc_24k_10k).",
 )
 def loc_24k_10k(ev):
     loc = _static(ev, "loc")
     if loc is None:
         return _missing("loc")
     r, apps = loc["ratio"], loc["apps"]
-    verdict = "supported" if r["written"] >= 2.0 else "refuted" if r["written"] < 1.5 else "mixed"
+    verdict, other = _loc_verdict(r["written"]), _loc_verdict(r["written_plus_generated"])
     f, d = apps["flask"]["totals"], apps["django"]["totals"]
+    would = "the same verdict" if other == verdict else f"{other}, not {verdict}"
     return Verdict(verdict, (
-        f"Written lines Django {d['written']} vs Flask {f['written']}: ratio {r['written']:.2f} "
-        f"(six endpoints only {r['endpoints_written']:.2f}) against the article's {r['article']:.1f}; "
-        f"with Django's {d['generated']} generated lines {r['written_plus_generated']:.2f}. "
-        "A small app: the ratio of a 10k-line project is not measured here."), r)
+        f"Decided on written lines: Django {d['written']} vs Flask {f['written']}, ratio {r['written']:.2f} "
+        f"(six endpoints only {r['endpoints_written']:.2f}) against the article's {r['article']:.1f}. "
+        f"Counting Django's {d['generated']} generated lines too (not written by the developer) the "
+        f"ratio is {r['written_plus_generated']:.2f}, which would give {would}. "
+        "A small app: the ratio of a 10k-line project is not measured here."),
+        r | {"decided_on": "written", "verdict_with_generated": other})
 
 
 @claim(
@@ -201,21 +212,25 @@ def _cost_text(sec):
              "app adds HTTP Basic (counted in its lines); whether each asks for a login (security probe).",
     rule="Supported if Django's admin needs no more written lines and no more added packages than "
          "Flask-Admin and asks for a login by default; refuted if it needs more lines or packages; "
-         "mixed otherwise.",
+         "mixed otherwise. Inconclusive when static/loc.json, footprint.json or security.json (or "
+         "its probe of Django's admin login) is missing (docs/verdicts.md § admin_mvp).",
 )
 def admin_mvp(ev):
     loc, fp, sec = _static(ev, "loc"), _static(ev, "footprint"), _static(ev, "security")
-    if loc is None or fp is None:
-        return _missing("loc" if loc is None else "footprint")
+    missing = next((name for name, data in (("loc", loc), ("footprint", fp), ("security", sec)) if data is None), None)
+    if missing:
+        return _missing(missing)
+    login = sec.get("probes", {}).get("admin_login", {})
+    if "django" not in login:
+        return Verdict("inconclusive", "static/security.json has no admin_login probe of Django: "
+                                       "whether its admin asks for a login is not known")
     lines = {a: loc["apps"][a]["by_feature"].get("admin", 0) for a in ("flask", "django")}
     s = fp["stacks"]
     flask_pkgs = sorted(set(s["flask app"]["versions"]) - set(s["flask app (no admin)"]["versions"]))
-    login = (sec or {}).get("probes", {}).get("admin_login", {})
-    django_login = login.get("django", {}).get("protected")
     if lines["django"] > lines["flask"]:
         verdict = "refuted"
     else:
-        verdict = "supported" if django_login else "mixed"
+        verdict = "supported" if login["django"].get("protected") else "mixed"
     return Verdict(verdict, (
         f"Admin for Fortune: Django {lines['django']} written lines, no package (contrib.admin, plus "
         f"migrate and createsuperuser; user accounts, a login form, sessions, permissions); Flask "
