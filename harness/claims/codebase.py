@@ -54,7 +54,7 @@ def loc_24k_10k(ev):
     measured="Installed distributions each framework pulls in transitively (importlib.metadata), "
              "alone and as the reference apps install them.",
     rule="Supported if Flask alone pulls in no more distributions than Django alone and at most 3; "
-         "refuted if it pulls in more than Django; mixed otherwise.",
+         "refuted if it pulls in more than Django; mixed otherwise (docs/verdicts.md § few_dependencies).",
 )
 def few_dependencies(ev):
     fp = _static(ev, "footprint")
@@ -81,7 +81,8 @@ def _smaller(a, b, margin=0.10):
     quote="smaller code base",
     measured="Python lines of the framework with its dependencies (alone, and as the apps install "
              "them) and the app's own written lines, Flask vs Django.",
-    rule="Supported if Flask is at least 10% smaller on all three; refuted if on none; mixed otherwise.",
+    rule="Supported if Flask is at least 10% smaller on all three; refuted if on none; mixed otherwise "
+         "(docs/verdicts.md § smaller_code_base).",
 )
 def smaller_code_base(ev):
     fp, loc = _static(ev, "footprint"), _static(ev, "loc")
@@ -111,7 +112,8 @@ def _path_figure(layers, target, path, key):
     measured="Python function calls per request and stack depth at the view, in-process (sys.setprofile), "
              "per endpoint; middleware count. The speed half of the sentence is the `layers` claim.",
     rule="Supported if Flask makes fewer Python calls than Django (default settings) on every endpoint "
-         "and its view runs shallower; refuted if it makes more calls on every endpoint; mixed otherwise.",
+         "and its view runs shallower; refuted if it makes more calls on every endpoint; mixed otherwise "
+         "(docs/verdicts.md § fewer_layers_structure).",
 )
 def fewer_layers_structure(ev):
     layers = _static(ev, "layers")
@@ -162,7 +164,8 @@ def _gaps(sec, app):
     measured="HTTP probes against the Django app with startproject's defaults: CSRF on a form POST, "
              "X-Frame-Options, nosniff, Referrer-Policy, COOP, bad Host, autoescaping, session cookie "
              "flags, anonymous admin, what a 500 shows.",
-    rule="Supported if Django's defaults pass at least 80% of the probes; refuted below 50%; mixed otherwise.",
+    rule="Supported if Django's defaults pass at least 80% of the probes; refuted below 50%; mixed "
+         "otherwise (docs/verdicts.md § security_django).",
 )
 def security_django(ev):
     sec = _static(ev, "security")
@@ -181,7 +184,7 @@ def security_django(ev):
     measured="The same probes against the Flask app with Flask's defaults (no extensions), and what "
              "it takes (lines, packages) to close each gap.",
     rule="Supported if Flask's defaults fail at least 2 more probes than Django's; refuted if they "
-         "fail no more than Django's; mixed if exactly one more.",
+         "fail no more than Django's; mixed if exactly one more (docs/verdicts.md § security_flask_risk).",
 )
 def security_flask_risk(ev):
     sec = _static(ev, "security")
