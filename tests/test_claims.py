@@ -141,3 +141,12 @@ def test_cost_claims_prefer_the_fixed_rate_open_loop_case(tmp_path):
     assert v["speed"].verdict == "mixed"   # open json: Flask slower; closed db: Flask faster
     assert "json (open 400/s) 0.50" in v["speed"].summary
     assert len(v["speed"].numbers["django/flask"]["scenarios"]) == 2   # json counted once
+
+
+def test_every_rule_names_its_section_of_docs_verdicts():
+    """The rules are written down before the data: each claim's rule text cites its section of
+    docs/verdicts.md, and that section exists."""
+    sections = set(re.findall(r"^## (\S+)", (ROOT / "docs" / "verdicts.md").read_text(), re.M))
+    for c in CLAIMS:
+        cited = re.findall(r"docs/verdicts\.md § (\w+)", c.rule)
+        assert cited and set(cited) <= sections, (c.key, cited)

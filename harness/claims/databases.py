@@ -24,7 +24,7 @@ MEANS = {"django": "its own DATABASES aliases and a database router",
          "/twodb with 200, its row is in the second database and the default database is "
          "unchanged, on every engine checked; refuted if any of these fails on any engine checked. "
          "Inconclusive when static/databases.json or its two-database check is missing. The summary "
-         "says what Flask needed for the same (binds) and how many lines each app wrote for it.",
+         "says what Flask needed for the same (binds) and how many lines each app wrote for it (docs/verdicts.md § multiple_databases).",
 )
 def multiple_databases(ev) -> Verdict:
     data = (getattr(ev, "static", None) or {}).get("databases")
