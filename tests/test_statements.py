@@ -111,7 +111,7 @@ def baseline_counter(any_db_url, monkeypatch_module):
         conn.set_trace_callback(seen.append)
     else:
         conn = Recording(conn, seen)
-    monkeypatch_module.setattr(baseline, "_connection", (conn, mark))
+    monkeypatch_module.setattr(baseline._local, "connection", (conn, mark), raising=False)
     client = Client(baseline.application)
 
     def count(path):

@@ -5,6 +5,7 @@ import json
 import os
 import random
 import sqlite3
+import threading
 from urllib.parse import parse_qs, urlsplit
 
 FORTUNES_HEAD = (
@@ -12,7 +13,7 @@ FORTUNES_HEAD = (
     "<tr><th>id</th><th>message</th></tr>\n"
 )
 FORTUNES_TAIL = "</table>\n</body>\n</html>\n"
-_connection = None
+_local = threading.local()
 
 
 def connect(url):
@@ -27,11 +28,13 @@ def connect(url):
 
 
 def db():
-    """One connection per worker process, opened after gunicorn forks."""
-    global _connection
-    if _connection is None:
-        _connection = connect(os.environ["DATABASE_URL"])
-    return _connection
+    """One connection per worker thread (a process has one under gunicorn's sync worker),
+    opened after the server forks: sqlite3 and psycopg connections are not shared between
+    threads, which threaded servers (gthread, Granian) would otherwise do."""
+    connection = getattr(_local, "connection", None)
+    if connection is None:
+        connection = _local.connection = connect(os.environ["DATABASE_URL"])
+    return connection
 
 
 def query_count(environ):

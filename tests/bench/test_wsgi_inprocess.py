@@ -46,7 +46,7 @@ def django_app(db_url):
 def baseline_app(db_url):
     from apps.wsgi_baseline import app as baseline
 
-    baseline._connection = None  # reconnect to this test session's database
+    baseline._local.connection = None  # reconnect to this test session's database
     return baseline.application
 
 
@@ -81,8 +81,8 @@ def database_files(clients):
         for client in clients.values():
             client.get("/db")
         django_ids.add(id(django_conn.connection))
-        baseline_ids.add(id(baseline._connection[0]))
-    name = baseline._connection[0].execute("PRAGMA database_list").fetchone()[2]
+        baseline_ids.add(id(baseline._local.connection[0]))
+    name = baseline._local.connection[0].execute("PRAGMA database_list").fetchone()[2]
     return {"flask": (engine.url.database, opened["flask"]),
             "django": (django_conn.settings_dict["NAME"], len(django_ids) - 1),
             "baseline": (name, len(baseline_ids) - 1)}
