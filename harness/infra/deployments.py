@@ -23,6 +23,7 @@ DEFAULT = "gunicorn-sync"
 # top of that range for threads, which is also the design page's example (`-k gthread
 # --threads 4`): requests here block on the database, where a thread lets another one run.
 GTHREAD_THREADS_PER_CORE = 4
+GUNICORN_WORKERS = "2-4 x cores (docs.gunicorn.org settings#workers)"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Deployment:
     command: object       # (cfg, AppTarget, port) -> argv of the app server
     source: str           # where its settings come from
     behind: str = ""      # a proxy deployment: the deployment it forwards to
+    workers_advice: str = ""  # the server's documented worker count, where it documents one
 
 
 def server_threads(cfg):
@@ -114,9 +116,11 @@ def uwsgi_program(cfg):
 
 DEPLOYMENTS = {d.name: d for d in (
     Deployment("gunicorn-sync", "gunicorn", "gunicorn", False, gunicorn_command,
-               "gunicorn's default worker; it closes the connection after every response"),
+               "gunicorn's default worker; it closes the connection after every response",
+               workers_advice=GUNICORN_WORKERS),
     Deployment("gunicorn-gthread", "gunicorn", "gunicorn", True, gthread_command,
-               "docs.gunicorn.org settings#threads: 2-4 x cores threads, here 4 per core"),
+               "docs.gunicorn.org settings#threads: 2-4 x cores threads, here 4 per core",
+               workers_advice=GUNICORN_WORKERS),
     Deployment("granian", "granian", "granian", True, granian_command,
                "Granian's README: --interface wsgi, HTTP/1 keep-alive on by default"),
     Deployment("uwsgi", "uwsgi", "pyuwsgi", True, uwsgi_command,
@@ -127,7 +131,7 @@ DEPLOYMENTS = {d.name: d for d in (
     # is a connection per request, since the sync worker closes every one.
     Deployment("nginx", "nginx", "nginx", True, gunicorn_command,
                "docs.gunicorn.org deploy.html: nginx in front of the sync workers; nginx.org "
-               "upstream keepalive", behind="gunicorn-sync"),
+               "upstream keepalive", behind="gunicorn-sync", workers_advice=GUNICORN_WORKERS),
 )}
 
 

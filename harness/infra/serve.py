@@ -143,6 +143,7 @@ class Server:
             "server": server.process,
             "server_version": deployments.version_of(server.distribution, self.cfg),
             "workers": self.cfg.workers,
+            "workers_advice": self.deployment.workers_advice or None,
             "threads": deployments.threads_of(self.deployment, self.cfg),
             "keep_alive": self.deployment.keep_alive,
             "source": self.deployment.source,
