@@ -105,16 +105,23 @@ def _serve(app, url, port, workers, worker_class, variant):
               help="with --target: also wait for N workers joining from other machines (README)")
 @click.option("--master-port", type=int, default=5557, show_default=True,
               help="where --locust-workers join the locust master")
+@click.option("--budget", type=float, default=None, metavar="MINUTES",
+              help="wall-clock minutes for all the trials; what the planned cycles leave adds "
+                   "cycles to scenarios whose Django/Flask interval is still open, 0: none "
+                   "[default: the profile's: quick 0, default 10, full 90]")
+@click.option("--precision", type=float, default=None, metavar="PCT",
+              help="with --budget: also add cycles until every scenario's interval is within "
+                   "±PCT%")
 def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, modes, workers,
           worker_class, out, resume, static, instructions, cycles, no_report, paired,
-          generator_processes, target, locust_workers, master_port):
+          generator_processes, target, locust_workers, master_port, budget, precision):
     """Run the benchmark matrix, store the run, print the summary and write the report."""
     from . import pipeline
     from .run.config import make_config
 
     cfg = make_config(profile, split(targets), split(scenarios), repeat, warmup, duration,
                       users, workers, worker_class, split(modes), generator_processes,
-                      locust_workers, master_port, target, paired)
+                      locust_workers, master_port, target, paired, budget, precision)
     pipeline.bench(cfg, db, out, resume, static, instructions, not no_report, cycles)
 
 

@@ -2,6 +2,8 @@
 that need no load, then the report and the claims (`fdbench bench`); the scaling sweep and its
 report; comparing two stored runs; counting instructions. cli.py only turns the command line
 into these calls, so each flow reads top to bottom in one place."""
+import math
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -25,6 +27,7 @@ def bench(cfg, db, out=None, resume=None, static=None, instructions=None, report
     claims table, and last what made the figures worth less. `out`: the --out folder or None."""
     with dbmod.database(db, cfg.server_cpus) as database:  # a throwaway cluster ends here
         run = benching.bench(cfg, database.url, Path(out or RESULTS), resume, database.server_pids)
+        adapt(run, database.url, database.server_pids)
         out_console = Console(width=max(Console().width, 110))
         out_console.print(terminal.summary_table(run.trials()))
         out_console.print(terminal.ratios_table(run.trials()))
@@ -38,6 +41,119 @@ def bench(cfg, db, out=None, resume=None, static=None, instructions=None, report
     wanted = PROFILES[run.meta["profile"]].instructions if instructions is None else instructions
     terminal.print_warnings(out_console, degraded.warnings(run.path, wanted))
     return run
+
+
+BLOCK = 10      # cycles per extra block: the spread, and so the need, is read again after each
+MIN_BLOCK = 2   # A B then B A: a block's drift cancels within it, as over the planned cycles
+
+
+def adapt(run, db_url, db_pids=()):
+    """The adaptive phase of an alternating run: what the run's budget leaves after its trials
+    so far goes to extra cycles of the scenarios whose Django/Flask interval is still open
+    (claims/precision.py), cheapest first. Recorded in run.json's `adaptive` entry as it goes;
+    Ctrl-C keeps every finished slice and leaves the run partial. On --resume it runs again on
+    what is stored, with what the budget still leaves."""
+    from .run.config import stored_config
+
+    cfg = stored_config(run.meta.get("config"))  # the run's own, on --resume too
+    if not cfg.alternate:
+        return
+    entry = benching.adaptive_entry(run)
+    planned = sum(part.get("planned_s", 0.0) for part in entry.get("scenarios", {}).values())
+    entry.update(budget_s=cfg.budget_s, precision_pct=cfg.precision_pct,
+                 trials_s=round(planned, 1), used_s=entry.get("used_s", 0.0))
+    run.meta["status"] = "running"
+    try:
+        stopped = adaptive_cycles(
+            lambda: verdict_state(run, cfg.precision_pct)[0],
+            lambda scenario, cycles: extra_block(run, scenario, cycles, db_url, cfg, db_pids),
+            lambda scenario, cycles, blocks: benching.block_estimate(run, cfg, scenario, cycles,
+                                                                     blocks),
+            cfg.budget_s - entry["trials_s"] - entry["used_s"], cfg.budget_s,
+            lambda text: console.print(f"adaptive: {text}", highlight=False, soft_wrap=True),
+        ) if cfg.budget_s > 0 else None
+    except BaseException:
+        run.finish("partial")
+        raise
+    record_stops(run, cfg, stopped)
+    run.finish("complete")
+
+
+def record_stops(run, cfg, stopped):
+    """Each scenario's cycles and blocks in the end, and (when there was a budget) why it
+    stopped: as the loop gave up on it, else decided (or precision reached), or no interval."""
+    judged = verdict_state(run, cfg.precision_pct)[1] if stopped is not None else set()
+    for scenario in cfg.scenarios:
+        part = benching.adaptive_entry(run, scenario)
+        part.update(cycles=benching.cycles_of(run, scenario), blocks=part.get("blocks", 0))
+        if stopped is not None:
+            part["stopped"] = stopped.get(scenario) or (
+                "no interval: too few usable pairs" if scenario not in judged
+                else "precision reached" if cfg.precision_pct else "decided")
+    entry = benching.adaptive_entry(run)
+    if stopped is not None:
+        console.print(f"adaptive cycles: {entry['used_s']:.0f} s of the {cfg.budget_s:.0f} s "
+                      f"budget (the planned trials took {entry['trials_s']:.0f} s)",
+                      highlight=False)
+
+
+def verdict_state(run, precision_pct):
+    """needs() on the run as stored, and the scenarios with a Django/Flask interval at all
+    (needs() names none of those without one: too few unflagged pairs)."""
+    from .claims.precision import needs
+    from .claims.speed import DJANGO_FLASK, family
+
+    ev = Evidence.from_dirs([run.path])
+    judged = {s for s, r in family(ev, DJANGO_FLASK).scenarios.items() if r.se is not None}
+    return needs(ev, precision_pct), judged
+
+
+def adaptive_cycles(ask, run_block, estimate, left, budget, say=lambda text: None):
+    """Blocks of extra cycles for the cheapest open scenario, needs asked again after each,
+    until none is open or none fits in the `left` seconds. ask(): precision.needs now;
+    estimate(scenario, cycles, blocks): seconds; run_block(scenario, cycles): seconds it took.
+    Returns why each scenario it gave up on stopped (the others were decided): `budget` when
+    what is left is too little, `hopeless` when even the whole `budget` would be."""
+    stopped, had = {}, {}
+    while True:
+        chosen = None
+        for need in ask():
+            scenario, more = need.scenario, max(need.more, MIN_BLOCK)
+            if scenario in stopped:
+                continue
+            cost = estimate(scenario, more, math.ceil(more / BLOCK))
+            if had.get(scenario) == need.have:  # its last block added no pair
+                stopped[scenario] = "no new pairs"
+            elif cost > left:
+                stopped[scenario] = ("budget" if cost <= budget
+                                     else f"hopeless: needs {need.cycles} cycles")
+            else:
+                chosen = need
+                break
+            say(f"{scenario}: {stopped[scenario]} ({need.why}; {need.more} more cycles would "
+                f"take about {cost:.0f} s, {max(left, 0):.0f} s left)")
+        if chosen is None:
+            return stopped
+        cycles = min(max(chosen.more, MIN_BLOCK), BLOCK)
+        say(f"{chosen.scenario} +{cycles} cycles ({chosen.why}; has {chosen.have} per level, "
+            f"about {chosen.cycles} would decide it)")
+        had[chosen.scenario] = chosen.have
+        left -= run_block(chosen.scenario, cycles)
+
+
+def extra_block(run, scenario, cycles, db_url, cfg, db_pids):
+    """One block of extra cycles, its time counted against the budget even when cut short."""
+    started = time.monotonic()
+    try:
+        benching.more_cycles(run, scenario, cycles, db_url, cfg, db_pids)
+    finally:
+        took = time.monotonic() - started
+        entry = benching.adaptive_entry(run)
+        entry["used_s"] = round(entry.get("used_s", 0.0) + took, 1)
+        part = benching.adaptive_entry(run, scenario)
+        part["blocks"] = part.get("blocks", 0) + 1
+        run.save()
+    return took
 
 
 def load_releases(data, endpoints, load_cycles, console):

@@ -56,6 +56,8 @@ class Profile:
     instructions: bool = True  # the callgrind pass after the trials (minutes: not in quick)
     cycles: bool = False   # that pass also simulates caches (estimated cycles) and times natively
     static: bool = True        # code size, footprint, layers, security, databases (~1 min)
+    budget_min: float = 0.0    # alternating: wall-clock minutes for all the trials; what the
+                               # planned cycles leave adds cycles to scenarios still undecided
     targets: tuple = field(default=TARGET_NAMES)
 
 
@@ -69,9 +71,13 @@ PROFILES = {
     # make bench: the load ladder (saturation, 75% and 25% of the slower framework's capacity)
     # for six scenarios, ten cycles of 0.5 s slices per level: ten pairs per ratio, enough for
     # an order-statistic 95% interval of the median (plaintext and queries-1 are in `full`).
+    # Its planned trials take 7-8.5 minutes here (495 s on 2026-12-03); a 10-minute budget
+    # leaves the undecided scenarios 1.5-3 (a block of 10 cycles of one: about 55 s) and keeps
+    # `make bench` (the static and instruction passes take about 4 more) within 15.
     "default": Profile(scenarios=("json", "db", "queries-5", "queries-20", "fortunes", "updates-5"),
-                       rounds=10, warmup_s=0.5, duration_s=0.5),
-    # Every scenario, a finer ladder, twenty cycles of 1 s slices.
+                       rounds=10, warmup_s=0.5, duration_s=0.5, budget_min=10.0),
+    # Every scenario, a finer ladder, twenty cycles of 1 s slices (3,200 slices: about an hour),
+    # then up to half an hour more for the undecided scenarios.
     "full": Profile(scenarios=tuple(SCENARIOS), rounds=20, warmup_s=1.0, duration_s=1.0,
-                    levels=(None, 0.9, 0.75, 0.5, 0.25), cycles=True),
+                    levels=(None, 0.9, 0.75, 0.5, 0.25), cycles=True, budget_min=90.0),
 }

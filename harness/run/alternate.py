@@ -87,7 +87,8 @@ def run_scenario(specs, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, 
                  db_pids=(), probe_s=0.0, on_probe=None):
     """Yields a (record, histogram) per spec as its slice ends, in the specs' order (levels
     as planned, saturation first). Specs of open-loop levels carry `fraction`; their rate is
-    set here from the capacities just measured. A target that cannot start fails alone.
+    set here from the capacities just measured, unless the spec has one (extra cycles keep the
+    rates of the run's planned ones). A target that cannot start fails alone.
     `probe_s`: then one more saturated slice per target, counted by perf (run/kernel_probe.py),
     handed to `on_probe(record)`."""
     targets = list(dict.fromkeys(spec.target for spec in specs))
@@ -111,7 +112,7 @@ def run_scenario(specs, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, 
             if spec.target in failed:
                 yield failed_record(spec, failed[spec.target])
                 continue
-            if spec.fraction is not None:
+            if spec.fraction is not None and spec.rate is None:
                 if spec.fraction not in rates:
                     rates[spec.fraction] = ladder_rate(capacity_of(saturated), spec.fraction)
                 rate = rates[spec.fraction]

@@ -1,7 +1,9 @@
 """`fdbench bench`: run the planned trials with a progress bar, storing each one as it
-finishes, so that Ctrl-C (or a crash) leaves a `partial` run that `--resume` can complete."""
+finishes, so that Ctrl-C (or a crash) leaves a `partial` run that `--resume` can complete; and,
+block by block, extra alternating cycles of one scenario (the adaptive phase, pipeline.py)."""
 import itertools
 import json
+import time
 from dataclasses import asdict, replace
 
 from rich.console import Console
@@ -12,12 +14,13 @@ from ..infra import db as dbmod
 from ..infra import fingerprint, reaper
 from ..paths import VAR
 from ..store import Run
+from ..targets import FRAMEWORKS
 from . import steadiness
 from .alternate import run_scenario
 from .config import stored_config
 from .external import probe, run_target_trial
 from .generator import Generators
-from .plan import open_loop_trials, planned_trials
+from .plan import more_slices, open_loop_trials, planned_trials, rated_levels
 from .trial import run_paired, run_trial
 
 console = Console(stderr=True)
@@ -62,21 +65,100 @@ def batches(specs, cfg):
 def run_alternating(run, batch, db_url, cfg, ceiling, progress, task, db_pids):
     """A scenario's slices, each stored as it ends. A scenario cut short runs again whole on
     resume (its rates come from capacities measured in the same sitting), so its earlier slices
-    are dropped first."""
+    are dropped first. How long it took is kept: the adaptive cycles are planned from it."""
     run.drop_trials({spec.trial_id for spec in batch})
     progress.update(task, description=f"{batch[0].scenario:<11} alternating")
     scenario = batch[0].scenario
     run.drop_lines("kernel.jsonl", lambda line: line.get("scenario") == scenario)
-    for record, hist in run_scenario(batch, db_url, cfg.server_cpus, cfg.load_cpus, ceiling,
-                                     cfg.warmup_s, db_pids, cfg.probe_s,
+    timing = store_slices(run, batch, db_url, cfg, ceiling, db_pids, progress, task, cfg.probe_s)
+    keep_timing(run, scenario, timing, planned_s=timing["wall_s"])
+
+
+def store_slices(run, specs, db_url, cfg, ceiling, db_pids, progress, task, probe_s=0.0):
+    """Run one scenario's slices (run_scenario), storing each as it ends. Returns its timing:
+    `wall_s` in all, `setup_s` before the first slice (servers, warm-up), `slice_s` per slice."""
+    started = time.monotonic()
+    ended = []
+    for record, hist in run_scenario(specs, db_url, cfg.server_cpus, cfg.load_cpus, ceiling,
+                                     cfg.warmup_s, db_pids, probe_s,
                                      lambda probe: run.add_line("kernel.jsonl", probe)):
         reaper.check()  # a slice cut short by Ctrl-C is not stored
+        ended.append(time.monotonic())
         run.add_trial(record, hist)
         if record["status"] != "ok":
             console.print(f"[red]trial {record['trial_id']} failed:[/] {record['reason']}")
         progress.update(task, description=f"{record['scenario']:<11} {record['level']:<10} "
                                           f"{record['target']:<16} cycle {record['round'] + 1}")
         progress.advance(task)
+    wall = time.monotonic() - started
+    if not ended:
+        return {"wall_s": round(wall, 1), "setup_s": round(wall, 1), "slice_s": None}
+    slice_s = (ended[-1] - ended[0]) / (len(ended) - 1) if len(ended) > 1 else cfg.duration_s
+    return {"wall_s": round(wall, 1), "setup_s": round(max(ended[0] - started - slice_s, 0.0), 2),
+            "slice_s": round(slice_s, 3)}
+
+
+def adaptive_entry(run, scenario=None):
+    """run.json's `adaptive` entry (docs/results-format.md), or one scenario's part of it."""
+    entry = run.meta.setdefault("adaptive", {})
+    return entry.setdefault("scenarios", {}).setdefault(scenario, {}) if scenario else entry
+
+
+def keep_timing(run, scenario, timing, **more):
+    """A scenario's latest per-slice timing (and `more`) into run.json, to plan from."""
+    if timing["slice_s"]:
+        adaptive_entry(run, scenario).update(setup_s=timing["setup_s"], slice_s=timing["slice_s"])
+    adaptive_entry(run, scenario).update(more)
+    run.save()
+
+
+def extra_targets(cfg):
+    """The targets of extra cycles: the frameworks (no verdict needs the bare WSGI baseline)."""
+    return [t for t in cfg.targets if t in FRAMEWORKS]
+
+
+def stored_rates(run, scenario):
+    """fraction -> the requests/s the run's open-loop slices of `scenario` were offered."""
+    return {t["fraction"]: t["rate"] for t in run.trials()
+            if t.get("scenario") == scenario and t.get("fraction") is not None and t.get("rate")}
+
+
+def block_estimate(run, cfg, scenario, cycles, blocks=1):
+    """Seconds `cycles` more cycles of `scenario` in `blocks` blocks should take, from how long
+    its slices and its servers' start took so far (the planned cycles, then the latest block);
+    a scenario never timed counts its slices' length alone."""
+    timing = adaptive_entry(run, scenario)
+    levels = rated_levels(cfg, stored_rates(run, scenario))
+    slices = cycles * len(levels) * len(extra_targets(cfg))
+    return blocks * timing.get("setup_s", 0.0) + slices * timing.get("slice_s", cfg.duration_s)
+
+
+def cycles_of(run, scenario):
+    """The cycles a scenario has: its rounds with a usable slice."""
+    return len({t["round"] for t in run.trials()
+                if t.get("scenario") == scenario and t.get("status") == "ok"})
+
+
+def more_cycles(run, scenario, cycles, db_url, cfg, db_pids=()):
+    """`cycles` more alternating cycles of one scenario into the run, as the planned ones ran
+    (every level, one framework under load at a time, the order reversed every other cycle),
+    numbered on after the run's last cycle and at the rates its open-loop levels already used.
+    Returns the block's timing (store_slices)."""
+    stored = [t for t in run.trials() if t.get("scenario") == scenario]
+    first = 1 + max((t["round"] for t in stored), default=-1)
+    order = 1 + max((t.get("order", 0) for t in run.trials()), default=-1)
+    specs = more_slices(cfg, scenario, first, cycles, extra_targets(cfg),
+                        stored_rates(run, scenario), order)
+    with progress_bar() as progress:
+        task = progress.add_task(f"{scenario:<11} +{cycles} cycles", total=len(specs))
+        timing = store_slices(run, specs, db_url, cfg, ceiling_rps(), db_pids, progress, task)
+    keep_timing(run, scenario, timing)
+    return timing
+
+
+def progress_bar():
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=console)
 
 
 def run_specs(run, specs, db_url, cfg, ceiling, progress, task, db_pids=()):
@@ -131,8 +213,7 @@ def bench(cfg, db_url, out_dir, resume=None, db_pids=()):
     ceiling = ceiling_rps()
     status = "partial"
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeRemainingColumn(), console=console) as progress:
+        with progress_bar() as progress:
             task = progress.add_task("starting", total=total)
             run_specs(run, closed, db_url, cfg, ceiling, progress, task, db_pids)
             if cfg.open_loop_fraction:

@@ -45,6 +45,8 @@ class BenchConfig(RunShape):
     modes: tuple
     open_loop_fraction: float
     closed_rounds: int | None = None  # closed-loop trials only in the first N rounds (None: all)
+    budget_s: float = 0.0             # alternating: wall-clock cap of all trials (adaptive cycles)
+    precision_pct: float | None = None  # adaptive cycles also until every interval is this narrow
 
 
 def split_cpus():
@@ -67,6 +69,22 @@ def check_numbers(repeat, warmup, duration, users):
         raise FdbenchError(f"--duration must be above 0 and at most 600 seconds, not {duration}")
     if users is not None and users > MAX_USERS:  # the load generator's own bound
         raise FdbenchError(f"--users must be at most {MAX_USERS}, not {users}")
+
+
+def adaptive_options(budget_min, precision, alternate, default_min):
+    """--budget (minutes) and --precision, checked; the profile's budget where none is given.
+    Extra cycles are alternating ones: a paired, separate or --target run gets none."""
+    if budget_min is not None and not 0 <= budget_min <= 24 * 60:
+        raise FdbenchError(f"--budget must be between 0 and 1440 minutes, not {budget_min:g}")
+    if precision is not None and not 0 < precision < 100:
+        raise FdbenchError(f"--precision must be above 0 and below 100 percent, not {precision:g}")
+    if not alternate:
+        if budget_min or precision:
+            raise FdbenchError("--budget and --precision add alternating cycles: not with "
+                               "--paired, --separate, --target or --generator-processes")
+        return {"budget_s": 0.0, "precision_pct": None}
+    minutes = default_min if budget_min is None else budget_min
+    return {"budget_s": round(60.0 * minutes, 1), "precision_pct": precision}
 
 
 def choose(kind, asked, known):
@@ -100,7 +118,7 @@ def load_options(processes, remote, port, target, targets, users):
 def make_config(profile="default", targets=None, scenarios=None, repeat=None, warmup=None,
                 duration=None, users=None, workers=None, worker_class="sync", modes=None,
                 generator_processes=1, locust_workers=0, master_port=5557, target=None,
-                paired=None):
+                paired=None, budget=None, precision=None):
     if profile not in PROFILES:
         raise FdbenchError(f"unknown profile {profile!r}: choose from {', '.join(PROFILES)}")
     p = PROFILES[profile]
@@ -138,6 +156,7 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
         levels=p.levels,
         probe_s=p.probe_s if alternate else 0.0,
         steadiness_s=p.steadiness_s,
+        **adaptive_options(budget, precision, alternate, p.budget_min),
         **load_options(generator_processes, locust_workers, master_port, target, targets,
                        users or p.users),
     )

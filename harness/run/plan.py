@@ -58,22 +58,46 @@ def alternating_trials(cfg):
     """Per scenario, level and cycle a slice of every target, the order reversed every other
     cycle (A B C D, D C B A, ...) so that a linear drift of the machine cancels over two
     cycles. The rates of open-loop levels are set when the run has measured the capacities."""
+    specs = []
+    for scenario in cfg.scenarios:
+        specs += scenario_slices(cfg, scenario, range(cfg.rounds), cfg.targets, cfg.levels,
+                                 first_order=len(specs))
+    return specs
+
+
+def more_slices(cfg, scenario, first_cycle, cycles, targets, rates, first_order=0):
+    """`cycles` more cycles of one scenario, numbered on from `first_cycle` (so a pair stays
+    within its cycle and every id is new), at the open-loop rates the run already used:
+    `rates` maps a fraction to its requests/s; a level without a stored rate is left out."""
+    return scenario_slices(cfg, scenario, range(first_cycle, first_cycle + cycles), targets,
+                           rated_levels(cfg, rates), first_order, rates)
+
+
+def rated_levels(cfg, rates):
+    """The run's levels that extra cycles can repeat: saturation, and each open-loop level
+    with a rate (`rates`: fraction -> requests/s) to offer again."""
+    return [f for f in cfg.levels if f is None or rates.get(f)]
+
+
+def scenario_slices(cfg, scenario, cycles, targets, levels, first_order=0, rates=None):
+    """One scenario's slices: levels as given (saturation first), then cycles, then targets in
+    the cycle's order. `rates`: fraction -> requests/s already known (else set at run time)."""
     from .alternate import level_name
 
     specs = []
-    for scenario in cfg.scenarios:
-        for fraction in cfg.levels:
-            level = level_name(fraction)
-            for cycle in range(cfg.rounds):
-                for target in cycle_order(cfg.targets, cycle):
-                    app, variant = TARGETS[target]
-                    specs.append(TrialSpec(
-                        trial_id=f"{scenario}-{level}-c{cycle}-{target}", round=cycle,
-                        order=len(specs), target=target, app=app, variant=variant,
-                        scenario=scenario, path=SCENARIOS[scenario],
-                        mode="closed" if fraction is None else "open", users=cfg.users, rate=None,
-                        warmup_s=cfg.warmup_s, duration_s=cfg.duration_s, workers=cfg.workers,
-                        worker_class=cfg.worker_class, level=level, fraction=fraction))
+    for fraction in levels:
+        level = level_name(fraction)
+        for cycle in cycles:
+            for target in cycle_order(targets, cycle):
+                app, variant = TARGETS[target]
+                specs.append(TrialSpec(
+                    trial_id=f"{scenario}-{level}-c{cycle}-{target}", round=cycle,
+                    order=first_order + len(specs), target=target, app=app, variant=variant,
+                    scenario=scenario, path=SCENARIOS[scenario],
+                    mode="closed" if fraction is None else "open", users=cfg.users,
+                    rate=(rates or {}).get(fraction), warmup_s=cfg.warmup_s,
+                    duration_s=cfg.duration_s, workers=cfg.workers,
+                    worker_class=cfg.worker_class, level=level, fraction=fraction))
     return specs
 
 
