@@ -11,6 +11,7 @@ from rich.console import Console
 from .errors import FdbenchError
 from .infra import db as dbmod
 from .infra import reaper
+from .infra.deployments import DEPLOYMENTS
 from .infra.serve import APP_SPECS, WORKER_CLASSES, Server, ServeConfig
 
 DB_HELP = "sqlite (default), postgres, or a database URL; DATABASE_URL is honoured"
@@ -49,27 +50,30 @@ def db_init(db):
 @click.option("--workers", type=int, default=1, show_default=True)
 @click.option("--worker-class", default="sync", show_default=True, help="|".join(WORKER_CLASSES))
 @click.option("--variant", default="default", show_default=True, help="django only: default|stripped")
-def serve(app, port, db, workers, worker_class, variant):
-    """Serve APP (flask, django, baseline) under gunicorn until Ctrl-C."""
+@click.option("--deployment", default="gunicorn-sync", show_default=True, help="|".join(DEPLOYMENTS))
+def serve(app, port, db, workers, worker_class, variant, deployment):
+    """Serve APP (flask, django, baseline) under a deployment (gunicorn by default) until Ctrl-C."""
     if app not in APP_SPECS:
         raise FdbenchError(f"unknown app {app!r}: choose from {', '.join(APP_SPECS)}")
+    cfg = ServeConfig(app=app, db_url="", variant=variant, port=port, workers=workers,
+                      worker_class=worker_class, deployment=deployment)
+    cfg.validate()  # bad input is one line before a database is made
     with dbmod.database(db) as database:
-        _serve(app, database.url, port, workers, worker_class, variant)
+        cfg.db_url = database.url
+        _serve(cfg)
 
 
-def _serve(app, url, port, workers, worker_class, variant):
-    dbmod.ensure(url)
-    cfg = ServeConfig(app=app, db_url=url, variant=variant, port=port, workers=workers,
-                      worker_class=worker_class)
+def _serve(cfg):
+    dbmod.ensure(cfg.db_url)
     with Server(cfg) as server:
         click.echo(f"listening on {server.url}")
         sys.stdout.flush()
         try:
-            code = server.proc.wait()
+            name, code = server.wait()
         except KeyboardInterrupt:
             click.echo("stopping", err=True)
             return
-    raise FdbenchError(f"gunicorn exited with code {code}: {server.log_tail()}")
+    raise FdbenchError(f"{name} exited with code {code}: {server.log_tail()}")
 
 
 @cli.command()
