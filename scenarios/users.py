@@ -7,6 +7,7 @@ import gevent
 import gevent.event
 from locust import FastHttpUser, User, task
 
+from scenarios.keepalive import KeepAliveClient
 from scenarios.oneshot import OneShotClient
 
 
@@ -104,11 +105,28 @@ class Slice:
 
 
 class Turns:
-    """The slices the controller opens one after another; users wait while none is open."""
+    """The slices the controller opens one after another; users wait while none is open.
+    `clients`: every user's clients, one per server, so that a slice can count and end the
+    persistent connections to its server (`connection_counts`, `hang_up`)."""
 
     def __init__(self):
         self.current = None
         self.opened = gevent.event.Event()
+        self.clients = []
+
+    def connection_counts(self, server):
+        """(opened, reconnects, retries) of the keep-alive clients to `server` so far."""
+        clients = [user[server] for user in self.clients]
+        return (sum(c.opened for c in clients), sum(c.reconnects for c in clients),
+                sum(c.retries for c in clients))
+
+    def hang_up(self, server):
+        """Close every connection to `server` once its slice is drained: an idle server then
+        holds none open while another is measured (it would wake to time them out on the
+        shared CPU), and every slice starts from the same state, whatever the server's idle
+        timeout (gunicorn's 2 s, nginx's 75 s)."""
+        for user in self.clients:
+            user[server].close()
 
     def open(self, slice_):
         self.current = slice_
@@ -125,16 +143,22 @@ class LeanUser(User):
     """A one-request connection at a time per server and user, half-closed as soon as the request
     is sent (scenarios/oneshot.py says why), every response time straight into the slice's
     HdrHistogram, locust's request event fired only for failures: faster than FastHttpUser on one
-    core, so the generator is not what limits a server, nor what it pays per request."""
+    core, so the generator is not what limits a server, nor what it pays per request.
+    With `keepalive`, one persistent connection per server instead (scenarios/keepalive.py),
+    for the deployments that keep connections open."""
 
     abstract = True
     path = "/"
     urls: tuple = ()
     turns: Turns = None
+    keepalive = False
     on_failure = None  # fires locust's request event
 
     def on_start(self):
-        self.clients = [OneShotClient(url) for url in self.urls]
+        client = KeepAliveClient if self.keepalive else OneShotClient
+        self.clients = [client(url) for url in self.urls]
+        if self.keepalive:
+            self.turns.clients.append(self.clients)
 
     @task
     def request(self):

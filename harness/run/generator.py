@@ -21,13 +21,18 @@ from ..paths import ROOT
 class LoadProcess:
     stdin = subprocess.DEVNULL  # the alternating generator takes its slices on stdin
 
-    def __init__(self, url, path, users, warmup_s, duration_s, mode="closed", rate=None, cpus=()):
-        """url: the server's base URL, or a list of them for a paired trial (open loop)."""
+    def __init__(self, url, path, users, warmup_s, duration_s, mode="closed", rate=None, cpus=(),
+                 keepalive=False):
+        """url: the server's base URL, or a list of them for a paired trial (open loop).
+        keepalive: the lean users keep one connection per server (alternating slices only;
+        the default one-shot client is the one for servers that close every connection)."""
         hosts = [url] if isinstance(url, str) else list(url)
         self.args = [*(a for u in hosts for a in ("--host", u)), "--path", path, "--users", str(users),
                      "--warmup", str(warmup_s), "--duration", str(duration_s), "--mode", mode]
         if rate:
             self.args += ["--rate", str(rate)]
+        if keepalive:
+            self.args.append("--keepalive")
         self.cpus = set(cpus)
         self.deadline = time.monotonic() + warmup_s + duration_s + 60
         self.stderr = tempfile.TemporaryFile(mode="w+")

@@ -115,20 +115,31 @@ def fire_failure(path, reason):
                         exception=reason, context={})
 
 
-def serve_slice(turns, command):
-    """One server's turn, as the parent asked for it; its figures once its last request is in."""
+def serve_slice(turns, command, keepalive=False):
+    """One server's turn, as the parent asked for it; its figures once its last request is in.
+    With keep-alive users, also the connections they opened to it, lost and retried on (see
+    scenarios/keepalive.py), and every connection to it closed once the turn is drained."""
     hist = histogram.new()
     cpu0 = time.process_time()
-    slice_ = Slice(int(command["server"]), float(command["seconds"]), command.get("rate"),
+    server = int(command["server"])
+    before = turns.connection_counts(server) if keepalive else None
+    slice_ = Slice(server, float(command["seconds"]), command.get("rate"),
                    lambda micros: histogram.record(hist, micros))
     turns.open(slice_)
     gevent.sleep(max(0.0, slice_.end - time.perf_counter()))
     turns.close()
     elapsed = time.perf_counter() - slice_.start
+    cpu_pct = round(100 * (time.process_time() - cpu0) / elapsed, 1)
+    connections = {}
+    if keepalive:
+        after = turns.connection_counts(server)
+        turns.hang_up(server)
+        connections = dict(zip(("connections", "reconnects", "retries"),
+                               (a - b for a, b in zip(after, before))))
     emit(event="slice", requests=slice_.requests, errors=slice_.errors,
          elapsed_s=round(elapsed, 4), sent_s=round(slice_.end - slice_.start, 4),
-         generator_cpu_pct=round(100 * (time.process_time() - cpu0) / elapsed, 1),
-         histogram=histogram.encode(hist), locust=None)
+         generator_cpu_pct=cpu_pct, histogram=histogram.encode(hist), locust=None,
+         **connections)
 
 
 def run_alternate(args):
@@ -138,6 +149,7 @@ def run_alternate(args):
     stdin stops the generator."""
     turns = Turns()
     user = type("Lean", (LeanUser,), {"path": args.path, "urls": tuple(args.host), "turns": turns,
+                                      "keepalive": args.keepalive,
                                       "on_failure": staticmethod(fire_failure)})
     env = Environment(user_classes=[user], events=events, host=args.host[0])
     runner = env.create_local_runner()
@@ -148,7 +160,7 @@ def run_alternate(args):
     for line in FileObject(sys.stdin.fileno(), "r", close=False):
         if not line.strip():
             break
-        serve_slice(turns, json.loads(line))
+        serve_slice(turns, json.loads(line), args.keepalive)
     runner.quit()
 
 
@@ -165,6 +177,9 @@ def parser(prog="harness.run.loadgen", required=True):
     p.add_argument("--rate", type=float, default=0.0)
     p.add_argument("--alternate", action="store_true",
                    help="serve slices on command from stdin, one --host at a time (lean users)")
+    p.add_argument("--keepalive", action="store_true",
+                   help="with --alternate: one persistent connection per user and server, for "
+                        "servers that keep connections alive (default: one per request)")
     return p
 
 
@@ -178,6 +193,8 @@ def check(p, args):
             p.error(f"load only goes to this machine's loopback, not {host}")
     if len(args.host or ()) > 1 and args.mode != "open" and not getattr(args, "alternate", False):
         p.error("several --host only in open loop (a paired trial) or with --alternate")
+    if getattr(args, "keepalive", False) and not getattr(args, "alternate", False):
+        p.error("--keepalive only with --alternate (FastHttpUser keeps connections open already)")
     if args.mode == "open" and args.rate <= 0:
         p.error("--mode open needs --rate > 0")
     if not (0 < args.duration <= 600 and 0 <= args.warmup <= 600 and 1 <= args.users <= 1024):

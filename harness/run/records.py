@@ -8,6 +8,15 @@ from .. import histogram
 GENERATOR_BOUND_PCT = 90.0      # locust above this share of its cores: it, not the server, limits
 NEAR_CEILING = 0.9              # rps within 10% of the generator's calibrated ceiling
 CONTENDED_PCT = 10.0            # others used more than this share of the server's cores
+# Keep-alive trials: more of the requests than this share needed a new connection. The client
+# closes its connections only between slices, so a server that keeps them ends none (an idle
+# timeout needs a user idle for seconds, a worker restart is rare); one that caps requests per
+# connection at N ends requests/N (nginx's old keepalive_requests default, 100, is this 1%, its
+# current 1000 is 0.1%). A new connection cost gunicorn gthread 75-140 CPU-us here (one-shot
+# against keep-alive client, baseline /json at 160-250 us a request), so 1% adds about 1 us,
+# under 1% of the cheapest request: far inside the per-pair noise. Above it, the trial no
+# longer measures the keep-alive regime it is labelled with.
+SERVER_CLOSED_SHARE = 0.01
 
 
 def flags_for(rps, errors, generator_cpu_pct, vanished, ceiling_rps, generator_cores=1,
@@ -83,10 +92,11 @@ def record_for(spec, server, sample, result, ceiling_rps, db=None):
         "server_cores": sample.get("cores"),
         "flags": flags_for(rps, result["errors"], result["generator_cpu_pct"],
                            sample["vanished"], ceiling_rps, generator_cores(result),
-                           sample.get("cores")),
+                           sample.get("cores")) + keepalive_flags(result),
         "status": "ok",
         "reason": None,
         **generator_fields(result),
+        **connection_fields(result),
     }, hist
 
 
@@ -97,6 +107,24 @@ def generator_cores(result):
 def generator_fields(result):
     """Only a distributed trial says how its load was made (processes, cores, per worker)."""
     return {"generator": result["generator"]} if result.get("generator") else {}
+
+
+def connection_fields(result):
+    """Only a keep-alive trial says how its connections went (the one-shot client opens one
+    per request by design): opened, lost to the server (reconnects), requests sent again."""
+    if "connections" not in result:
+        return {}
+    opened = result["connections"]
+    return {"keepalive": True, "connections": opened, "reconnects": result["reconnects"],
+            "retries": result["retries"],
+            "requests_per_connection": round(result["requests"] / opened, 1) if opened else None}
+
+
+def keepalive_flags(result):
+    """`server_closed_keepalive`: the server ended connections it was expected to keep."""
+    if "connections" in result and result["reconnects"] > SERVER_CLOSED_SHARE * result["requests"]:
+        return ["server_closed_keepalive"]
+    return []
 
 
 def failed_record(spec, reason):
