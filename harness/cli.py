@@ -66,9 +66,9 @@ def serve(app, port, db, workers, worker_class, variant, deployment):
 def _serve(cfg):
     dbmod.ensure(cfg.db_url)
     with Server(cfg) as server:
-        click.echo(f"listening on {server.url}")
-        sys.stdout.flush()
-        try:
+        try:  # the line included: a reader may stop us as soon as it reads it
+            click.echo(f"listening on {server.url}")
+            sys.stdout.flush()
             name, code = server.wait()
         except KeyboardInterrupt:
             click.echo("stopping", err=True)

@@ -94,45 +94,42 @@ def server_side_peers(server):
     return peers
 
 
-def twenty_requests(server):
-    """(client-side local ports used, server-side peers seen) over one HTTPConnection, which
-    reconnects by itself whenever the server closed."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.cfg.port, timeout=10)
-    ports, peers = set(), set()
-    try:
-        for _ in range(20):
-            conn.request("GET", "/json")
-            ports.add(conn.sock.getsockname()[1])
-            resp = conn.getresponse()
-            assert resp.status == 200
-            resp.read()
-            if conn.sock is not None:  # still open: which connections does the server hold?
-                peers |= server_side_peers(server)
-    finally:
-        conn.close()
-    return ports, peers
+def twenty_requests(deployment, db_url):
+    """(client-side local ports used, server-side peers at the end) of 20 requests over one
+    HTTPConnection, which reconnects by itself whenever the server closed."""
+    with Server(ServeConfig(app="baseline", db_url=db_url, deployment=deployment)) as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.cfg.port, timeout=10)
+        ports = set()
+        try:
+            for _ in range(20):
+                conn.request("GET", "/json")
+                ports.add(conn.sock.getsockname()[1])
+                resp = conn.getresponse()
+                assert resp.status == 200
+                resp.read()
+            return ports, server_side_peers(server)
+        finally:
+            conn.close()
 
 
 @pytest.mark.parametrize("deployment", KEEP_ALIVE)
-def test_keep_alive_serves_twenty_requests_on_one_connection(fleet, deployment):
-    server = fleet(deployment)["baseline"]
-    ports, peers = twenty_requests(server)
+def test_keep_alive_serves_twenty_requests_on_one_connection(db_url, deployment):
+    ports, peers = twenty_requests(deployment, db_url)
     assert len(ports) == 1, ports
-    assert peers == ports  # the server saw the same single connection
+    assert peers == ports  # the server holds that one connection, and no other
 
 
-def test_sync_closes_every_connection(fleet):
+def test_sync_closes_every_connection(db_url):
     """The control: the same count sees the sync worker's connection per request."""
-    server = fleet("gunicorn-sync")["baseline"]
-    ports, peers = twenty_requests(server)
+    ports, peers = twenty_requests("gunicorn-sync", db_url)
     assert len(ports) == 20 and peers == set()
 
 
-def test_nginx_counts_its_own_processes(fleet):
-    server = fleet("nginx")["baseline"]
-    assert len(server.pids) == 2
-    assert psutil.Process(server.pids[1]).name() == "nginx"
-    described = server.describe()
+def test_nginx_counts_its_own_processes(db_url):
+    with Server(ServeConfig(app="baseline", db_url=db_url, deployment="nginx")) as server:
+        assert len(server.pids) == 2
+        assert psutil.Process(server.pids[1]).name() == "nginx"
+        described = server.describe()
     assert described["proxy"] == "nginx" and described["proxy_behind"] == "gunicorn-sync"
     assert described["proxy_version"] and described["server_version"]
 
@@ -172,7 +169,8 @@ def test_interrupt_leaves_nothing_behind(db_url, deployment):
         if proc.poll() is None:
             proc.kill()
     gone, alive = psutil.wait_procs(started, timeout=5)
-    assert not alive and not left_behind(env)
+    assert not alive, [p.as_dict(["pid", "name", "status", "cmdline"]) for p in alive]
+    assert not left_behind(env)
 
 
 def test_missing_nginx_is_one_line_and_exit_2(run_cli, monkeypatch, db_url):
