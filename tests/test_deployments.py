@@ -134,6 +134,15 @@ def test_nginx_counts_its_own_processes(db_url):
     assert described["proxy_version"] and described["server_version"]
 
 
+@pytest.mark.parametrize("deployment", ALL)
+def test_every_process_is_pinned_to_the_server_cpus(db_url, deployment):
+    cfg = ServeConfig(app="baseline", db_url=db_url, deployment=deployment, cpus=[0])
+    with Server(cfg) as server:
+        trees = [psutil.Process(pid) for pid in server.pids]
+        procs = [p for tree in trees for p in [tree, *tree.children(recursive=True)]]
+        assert len(procs) >= 2 and {tuple(p.cpu_affinity()) for p in procs} == {(0,)}
+
+
 def test_gunicorn_sync_command_line_unchanged(db_url):
     """The default deployment is what fdbench always ran: a change here moves every baseline."""
     cfg = ServeConfig(app="flask", db_url=db_url, port=8123, workers=2)
