@@ -12,8 +12,8 @@ CONTENDED_PCT = 10.0            # others used more than this share of the server
 # closes its connections only between slices, so a server that keeps them ends none (an idle
 # timeout needs a user idle for seconds, a worker restart is rare); one that caps requests per
 # connection at N ends requests/N (nginx's old keepalive_requests default, 100, is this 1%, its
-# current 1000 is 0.1%). A new connection cost gunicorn gthread 75-140 CPU-us here (one-shot
-# against keep-alive client, baseline /json at 160-250 us a request), so 1% adds about 1 us,
+# current 1000 is 0.1%). A new connection cost gunicorn gthread 55-110 CPU-us here (one-shot
+# against keep-alive client, baseline /json at 190-320 us a request), so 1% adds about 1 us,
 # under 1% of the cheapest request: far inside the per-pair noise. Above it, the trial no
 # longer measures the keep-alive regime it is labelled with.
 SERVER_CLOSED_SHARE = 0.01
