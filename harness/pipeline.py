@@ -122,7 +122,7 @@ def adaptive_cycles(ask, run_block, estimate, left, budget, say=lambda text: Non
             if scenario in stopped:
                 continue
             cost = estimate(scenario, more, math.ceil(more / BLOCK))
-            if had.get(scenario) == need.have:  # its last block added no pair
+            if had.get(scenario) == (need.have, need.cycles):  # its last block changed nothing
                 stopped[scenario] = "no new pairs"
             elif cost > left:
                 stopped[scenario] = ("budget" if cost <= budget
@@ -137,7 +137,7 @@ def adaptive_cycles(ask, run_block, estimate, left, budget, say=lambda text: Non
         cycles = min(max(chosen.more, MIN_BLOCK), BLOCK)
         say(f"{chosen.scenario} +{cycles} cycles ({chosen.why}; has {chosen.have} per level, "
             f"about {chosen.cycles} would decide it)")
-        had[chosen.scenario] = chosen.have
+        had[chosen.scenario] = (chosen.have, chosen.cycles)
         left -= run_block(chosen.scenario, cycles)
 
 

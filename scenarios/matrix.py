@@ -71,9 +71,10 @@ PROFILES = {
     # make bench: the load ladder (saturation, 75% and 25% of the slower framework's capacity)
     # for six scenarios, ten cycles of 0.5 s slices per level: ten pairs per ratio, enough for
     # an order-statistic 95% interval of the median (plaintext and queries-1 are in `full`).
-    # Its planned trials take 7-8.5 minutes here (495 s on 2026-12-03); a 10-minute budget
-    # leaves the undecided scenarios 1.5-3 (a block of 10 cycles of one: about 55 s) and keeps
-    # `make bench` (the static and instruction passes take about 4 more) within 15.
+    # Its planned trials took 495-517 s here (2026-12-03, other tests running beside); a
+    # 10-minute budget leaves the undecided scenarios 1.5-2 minutes (a block of 10 cycles of
+    # one: about 55 s), and a whole `fdbench bench` (static and instruction passes included)
+    # took 12 min 44 s: within the 15 minutes `make bench` is allowed.
     "default": Profile(scenarios=("json", "db", "queries-5", "queries-20", "fortunes", "updates-5"),
                        rounds=10, warmup_s=0.5, duration_s=0.5, budget_min=10.0),
     # Every scenario, a finer ladder, twenty cycles of 1 s slices (3,200 slices: about an hour),
