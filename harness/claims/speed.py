@@ -119,7 +119,7 @@ def _directions(fam: Family) -> tuple[list, list]:
 
 # --- reading the evidence ------------------------------------------------------------------
 
-FLAGS_OUT = ("contended", "worker_exited", "generator_bound")
+FLAGS_OUT = ("contended", "worker_exited", "generator_bound", "server_closed_keepalive")
 
 
 def clean(trials):
