@@ -13,6 +13,7 @@ from .infra import db as dbmod
 from .infra import reaper
 from .infra.deployments import DEPLOYMENTS
 from .infra.serve import APP_SPECS, WORKER_CLASSES, Server, ServeConfig
+from scenarios.matrix import PROFILES
 
 DB_HELP = "sqlite (default), postgres, or a database URL; DATABASE_URL is honoured"
 FORMATS = ("html", "md", "json")
@@ -77,7 +78,7 @@ def _serve(cfg):
 
 
 @cli.command()
-@click.option("--profile", default="default", show_default=True, help="quick|default|full")
+@click.option("--profile", default="default", show_default=True, help="|".join(PROFILES))
 @click.option("--apps", "targets", default=None, help="comma list: flask,django,django-stripped,baseline")
 @click.option("--scenarios", default=None, help="comma list of scenario names (scenarios/matrix.py)")
 @click.option("--db", default=None, help=DB_HELP)
@@ -116,16 +117,21 @@ def _serve(cfg):
 @click.option("--precision", type=float, default=None, metavar="PCT",
               help="with --budget: also add cycles until every scenario's interval is within "
                    "±PCT%")
+@click.option("--deployments", default=None,
+              help="comma list of " + ",".join(DEPLOYMENTS) + ", each measured in turn "
+                   "[default: the profile's: gunicorn-sync; the deployments profile: all]")
 def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, modes, workers,
           worker_class, out, resume, static, instructions, cycles, no_report, paired,
-          generator_processes, target, locust_workers, master_port, budget, precision):
+          generator_processes, target, locust_workers, master_port, budget, precision,
+          deployments):
     """Run the benchmark matrix, store the run, print the summary and write the report."""
     from . import pipeline
     from .run.config import make_config
 
     cfg = make_config(profile, split(targets), split(scenarios), repeat, warmup, duration,
                       users, workers, worker_class, split(modes), generator_processes,
-                      locust_workers, master_port, target, paired, budget, precision)
+                      locust_workers, master_port, target, paired, budget, precision,
+                      split(deployments))
     pipeline.bench(cfg, db, out, resume, static, instructions, not no_report, cycles)
 
 

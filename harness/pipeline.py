@@ -58,6 +58,10 @@ def adapt(run, db_url, db_pids=()):
     cfg = stored_config(run.meta.get("config"))  # the run's own, on --resume too
     if not cfg.alternate:
         return
+    if len(cfg.deployments) > 1 and cfg.budget_s > 0:
+        console.print("adaptive cycles: none, the run has several deployments (each is judged "
+                      "on its planned cycles)", highlight=False)
+        return
     entry = benching.adaptive_entry(run)
     planned = sum(part.get("planned_s", 0.0) for part in entry.get("scenarios", {}).values())
     entry.update(budget_s=cfg.budget_s, precision_pct=cfg.precision_pct,

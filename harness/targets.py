@@ -20,6 +20,9 @@ TARGETS = {
     "baseline": ("baseline", "default"),
 }
 TARGET_NAMES = tuple(TARGETS)
+# each target's colour in every chart
+COLORS = {"flask": "#1f77b4", "django": "#2ca02c", "django-stripped": "#98df8a",
+          "baseline": "#7f7f7f"}
 FRAMEWORKS = ("flask", "django", "django-stripped")  # every target but the bare WSGI ceiling
 
 # endpoint name -> the path requested

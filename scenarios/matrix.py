@@ -59,6 +59,7 @@ class Profile:
     budget_min: float = 0.0    # alternating: wall-clock minutes for all the trials; what the
                                # planned cycles leave adds cycles to scenarios still undecided
     targets: tuple = field(default=TARGET_NAMES)
+    deployments: tuple = ("gunicorn-sync",)  # harness/infra/deployments.py, measured in turn
 
 
 PROFILES = {
@@ -81,4 +82,13 @@ PROFILES = {
     # then up to half an hour more for the undecided scenarios.
     "full": Profile(scenarios=tuple(SCENARIOS), rounds=20, warmup_s=1.0, duration_s=1.0,
                     levels=(None, 0.9, 0.75, 0.5, 0.25), cycles=True, budget_min=90.0),
+    # Does the verdict survive the way people deploy? Flask and Django under every deployment,
+    # on json, db and fortunes, at saturation (capacity) and 75% of the slower one's: about
+    # 40 s per deployment and scenario, 10 minutes in all. The verdicts are judged per
+    # deployment; the claims table keeps the first (gunicorn-sync).
+    "deployments": Profile(scenarios=("json", "db", "fortunes"), rounds=10, warmup_s=0.5,
+                           duration_s=0.5, levels=(None, 0.75), probe_s=0.0, instructions=False,
+                           static=False, targets=("flask", "django"),
+                           deployments=("gunicorn-sync", "gunicorn-gthread", "granian", "uwsgi",
+                                        "nginx")),
 }

@@ -1,11 +1,16 @@
 """An independent check of fdbench's saturated ratios: two apps under `fdbench serve`, wrk
 loading one at a time in alternating slices (A B B A ...), each server's CPU read from
 /proc/PID/stat (psutil, clock ticks) around every slice. Nothing of fdbench's load generator or
-sampler is used. Prints the B/A CPU-µs-per-request ratio per adjacent pair and their median.
+sampler is used. Prints the B/A CPU-µs-per-request ratio per adjacent pair, their median, and
+their geometric mean with a t-interval on the logs (the estimator fdbench's verdicts use). wrk
+keeps its connections alive: against a keep-alive deployment this checks fdbench's keep-alive
+client too.
 
     .venv/bin/python scripts/wrk_alternating.py flask django /fortunes --pairs 10 --seconds 2
+    .venv/bin/python scripts/wrk_alternating.py flask django /json --deployment granian
 """
 import argparse
+import math
 import os
 import re
 import signal
@@ -19,11 +24,12 @@ import psutil
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def serve(app, port, cpu):
+def serve(app, port, cpu, deployment):
     variant = ["--variant", "stripped"] if app == "django-stripped" else []
     name = "django" if app == "django-stripped" else app
     proc = subprocess.Popen(["taskset", "-c", str(cpu), os.path.join(ROOT, ".venv/bin/fdbench"),
-                             "serve", name, *variant, "--port", str(port)], cwd=ROOT,
+                             "serve", name, *variant, "--port", str(port),
+                             "--deployment", deployment], cwd=ROOT,
                             stdout=subprocess.PIPE, text=True, start_new_session=True)
     line = proc.stdout.readline()
     if "listening" not in line:
@@ -32,7 +38,7 @@ def serve(app, port, cpu):
 
 
 def tree_cpu(pid):
-    """User + system seconds of gunicorn's master and workers (fdbench serve's children)."""
+    """User + system seconds of every process fdbench serve started (server, workers, proxy)."""
     total = 0.0
     for proc in psutil.Process(pid).children(recursive=True):
         try:
@@ -51,6 +57,11 @@ def wrk(url, seconds, cpu, connections):
     return int(re.search(r"(\d+) requests in", out).group(1))
 
 
+def t_quantile(df):
+    from scipy import stats
+    return float(stats.t.ppf(0.975, df))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("a")
@@ -59,8 +70,10 @@ def main():
     p.add_argument("--pairs", type=int, default=10)
     p.add_argument("--seconds", type=float, default=2.0)
     p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--deployment", default="gunicorn-sync")
     args = p.parse_args()
-    servers = {app: serve(app, port, 0) for app, port in ((args.a, 8811), (args.b, 8812))}
+    servers = {app: serve(app, port, 0, args.deployment)
+               for app, port in ((args.a, 8811), (args.b, 8812))}
     ports = {args.a: 8811, args.b: 8812}
     try:
         for app in servers:  # warm-up
@@ -83,6 +96,12 @@ def main():
               f"[{min(ratios):.3f}, {max(ratios):.3f}] over {len(ratios)} pairs; median cost "
               f"{args.a} {statistics.median(costs[args.a]):.0f} µs, "
               f"{args.b} {statistics.median(costs[args.b]):.0f} µs")
+        logs = [math.log(r) for r in ratios]
+        half = t_quantile(len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
+        mean = statistics.fmean(logs)
+        print(f"{args.path} {args.b}/{args.a} ({args.deployment}): geometric mean "
+              f"{math.exp(mean):.3f} [{math.exp(mean - half):.3f}, {math.exp(mean + half):.3f}] "
+              f"(95% t-interval on the logs, {len(logs)} pairs)")
     finally:
         for proc in servers.values():
             os.killpg(proc.pid, signal.SIGTERM)

@@ -66,7 +66,9 @@ def load_run(path) -> LoadedRun:
     stored = store.Run.open(path)
     warnings: list[str] = []
     run = LoadedRun(path, stored.meta, pd.DataFrame(), warnings=warnings)
-    run.trials = stats.trials_frame(stored.trials(warn=warnings.append), run.run_id, run.label)
+    primary = ((stored.meta.get("config") or {}).get("deployments") or [None])[0]
+    run.trials = stats.trials_frame(stored.trials(warn=warnings.append), run.run_id, run.label,
+                                    primary)
     run.static = {p.stem: _read_json(p) for p in sorted((path / "static").glob("*.json"))}
     if (path / "instructions.json").is_file():
         run.instructions = _read_json(path / "instructions.json")
@@ -146,8 +148,9 @@ class Evidence:
     def cost_cases(self) -> list[str]:
         """The cases the cost claims decide on, per scenario: every level of the load ladder
         when the run alternated apps; otherwise the fixed-rate open-loop case where Flask and
-        Django both ran at it (like with like), else the closed-loop one."""
-        t = self.trials[self.trials["usable"]]
+        Django both ran at it (like with like), else the closed-loop one. Only the first
+        deployment's: the others are judged apart (cases_of)."""
+        t = self.trials[self.trials["usable"] & self.trials["primary"]]
         out = []
         for scenario in dict.fromkeys(t["scenario"]):
             s = t[t["scenario"] == scenario]
@@ -156,6 +159,17 @@ class Evidence:
                       if {"flask", "django"} <= set(s.loc[s["case"] == c, "target"])]
             out += laddered or opened[:1] or [str(scenario)]
         return out
+
+    @cached_property
+    def deployments(self) -> list[str]:
+        """The deployments the runs served, the first (the claims') first."""
+        t = self.trials.sort_values("primary", ascending=False, kind="stable")
+        return [d for d in dict.fromkeys(t["deployment"]) if d]
+
+    def cases_of(self, deployment: str) -> list[str]:
+        """A deployment's laddered cost cases (as cost_cases, for any deployment)."""
+        t = self.trials[self.trials["usable"] & (self.trials["deployment"] == deployment)]
+        return list(dict.fromkeys(t.loc[t["level"].notna(), "case"]))
 
     def targets_in(self, case: str) -> set[str]:
         t = self.trials

@@ -72,6 +72,19 @@ def from_logs(logs) -> LogRatio | None:
                     int(x.size))
 
 
+def unpaired(a_logs, b_logs) -> LogRatio | None:
+    """log(a/b) from two independent samples of logs (measured at different moments, so no
+    pair cancels the machine's drift): Welch's standard error and degrees of freedom."""
+    a = np.asarray([v for v in a_logs if np.isfinite(v)], dtype=float)
+    b = np.asarray([v for v in b_logs if np.isfinite(v)], dtype=float)
+    if a.size < 2 or b.size < 2:
+        return None
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    df = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1)) if va + vb > 0 else a.size + b.size - 2.0
+    return LogRatio(float(a.mean() - b.mean()), float(np.sqrt(va + vb)), float(df),
+                    int(min(a.size, b.size)))
+
+
 def pooled(parts) -> LogRatio | None:
     """The equally weighted mean of several LogRatios: its standard error from theirs, its
     degrees of freedom by Welch-Satterthwaite. Parts without a standard error are left out."""

@@ -85,10 +85,14 @@ KERNEL_FIELDS = ("user_s", "sys_s", "minflt", "majflt", "ctx_voluntary", "ctx_in
 KERNEL_COLUMNS = tuple(f"kernel_{k}" for k in KERNEL_FIELDS)
 
 
-def trials_frame(records: list[dict], run_id: str = "", machine: str = "") -> pd.DataFrame:
+def trials_frame(records: list[dict], run_id: str = "", machine: str = "",
+                 primary: str | None = None) -> pd.DataFrame:
     """Flatten trials.jsonl records into one row per trial with derived columns:
     `case` (scenario, plus the arrival rate in open mode), `usable` (counts toward medians),
-    `capacity_rps` (rps only where it measures the server: closed loop, not generator-bound)."""
+    `capacity_rps` (rps only where it measures the server: closed loop, not generator-bound).
+    A trial served otherwise than the run's `primary` deployment (its first; records without
+    one are of it) gets its deployment in its scenario's name, "json [granian]", so that no
+    statistic ever pools two deployments; `primary` says which rows are the first's."""
     cols = ["trial_id", "round", "target", "scenario", "path", "level", "mode", "rate", "requests",
             "errors", "rps", COST, "server_cpu_s", "server_sys_s", "generator_cpu_pct", "status",
             "reason", "histogram"]
@@ -96,6 +100,7 @@ def trials_frame(records: list[dict], run_id: str = "", machine: str = "") -> pd
     df = pd.DataFrame(rows, columns=cols + ["flags", "rss_worker_peak", *PERCENTILES, "max",
                                             *KERNEL_COLUMNS])
     df["run_id"], df["machine"] = run_id, machine
+    _label_deployments(df, records, primary)
     df["case"] = [_case(s, m, r, lv) for s, m, r, lv in
                   zip(df["scenario"], df["mode"], df["rate"], df["level"])]
     df["generator_bound"] = df["flags"].map(lambda f: "generator_bound" in f)
@@ -104,6 +109,14 @@ def trials_frame(records: list[dict], run_id: str = "", machine: str = "") -> pd
     closed_ok = df["usable"] & (df["mode"] == "closed") & ~df["generator_bound"]
     df["capacity_rps"] = df["rps"].where(closed_ok)
     return df
+
+
+def _label_deployments(df: pd.DataFrame, records: list[dict], primary: str | None) -> None:
+    first = primary or next((r["deployment"] for r in records if r.get("deployment")), "")
+    df["deployment"] = [r.get("deployment") or first for r in records]
+    df["primary"] = df["deployment"] == first
+    other = ~df["primary"]
+    df.loc[other, "scenario"] = df.loc[other, "scenario"] + " [" + df.loc[other, "deployment"] + "]"
 
 
 def _flat(rec: dict, cols: list[str]) -> dict:

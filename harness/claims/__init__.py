@@ -5,6 +5,7 @@ from . import speed  # noqa: F401,E402  (speed claims: speed, modest, layers)
 from . import codebase  # noqa: F401,E402  (code size, footprint, layers, security, admin)
 from . import databases  # noqa: F401,E402  (multiple databases)
 from . import scalability  # noqa: F401,E402  (scalability)
+from . import deployments  # noqa: F401,E402  (tools_speedup: the deployments measured)
 
 
 def judge(ev) -> list[dict]:

@@ -36,7 +36,7 @@ def needs(ev, precision_pct: float | None = None) -> list[Need]:
         if r.se is None:
             continue
         levels = sum(1 for c in fam.cases if c.split(" @ ", 1)[0] == scenario) or 1
-        have = max(r.n // levels, 1)
+        have = max(round(r.n / levels), 1)   # pairs per level: a flagged slice drops one
         low, high = fam.scenario_interval(scenario)
         open_at = [b for b in BOUNDS if low < b < high]
         targets = [abs(r.mean - math.log(b)) for b in open_at]

@@ -134,6 +134,34 @@ def family(ev, pair, flagged=False, trials=None) -> Family:
     return ratios.family(t if flagged else clean(t), ev.cost_cases, *pair)
 
 
+def by_deployment(ev) -> dict:
+    """Each deployment the runs served, its own cases judged by the same rules (docs/verdicts.md
+    § Deployments): deployment -> {"family", "speed", "modest", "trivial"}."""
+    t = clean(ev.trials)
+    out = {}
+    for deployment in ev.deployments:
+        fam = ratios.family(t, ev.cases_of(deployment), *DJANGO_FLASK)
+        if fam.cases:
+            out[deployment] = {"family": fam, **{name: rule(fam)[0] for name, rule in
+                               (("speed", speed_rule), ("modest", modest_rule),
+                                ("trivial", trivial_rule))}}
+    return out
+
+
+def _deployments_text(ev, name) -> tuple[str, dict]:
+    """' By deployment: ...' when the runs served more than one; with the verdicts by name."""
+    judged = by_deployment(ev) if len(ev.deployments) > 1 else {}
+    if not judged:
+        return "", {}
+    parts = [f"{d} {j[name]} ({overall_text(j['family'])})" for d, j in judged.items()]
+    return (f" By deployment (the same rule on each one's own cases): {'; '.join(parts)}.",
+            {d: j[name] for d, j in judged.items()})
+
+
+def overall_text(fam: Family) -> str:
+    return fam.overall.estimate().text("{:.2f}") if fam.overall else "no pairs"
+
+
 def numbers(fam: Family) -> dict:
     """What the summary, the chart and the sentence read: overall (95%), per scenario
     (simultaneous), per case (95%)."""
@@ -187,14 +215,16 @@ def _by_instructions(ev, label: str, stat, targets=("flask", "django"), fmt="{:.
     return text, values
 
 
-def _decide(ev, rule, pairs, what) -> Verdict:
+def _decide(ev, rule, pairs, what, name) -> Verdict:
     fams = [family(ev, p) for p in pairs]
     if not fams[0].cases:
         return _missing(what)
     verdict, why = rule(*fams)
     note, extra = _with_flagged(rule, verdict, *pairs, ev=ev)
-    text = f"{why[0].upper()}{why[1:]}. {cite(fams[0])}{note}"
-    return Verdict(verdict, text, {"django/flask": numbers(fams[0]), "reason": why, **extra})
+    served, per = _deployments_text(ev, name)
+    text = f"{why[0].upper()}{why[1:]}. {cite(fams[0])}{note}{served}"
+    return Verdict(verdict, text, {"django/flask": numbers(fams[0]), "reason": why, **extra,
+                                   **({"by_deployment": per} if per else {})})
 
 
 _RULE_SPEED = (f"Estimand: Django/Flask CPU-µs per request, the geometric mean over paired "
@@ -217,7 +247,7 @@ _RULE_SPEED = (f"Estimand: Django/Flask CPU-µs per request, the geometric mean 
     rule=_RULE_SPEED,
 )
 def speed(ev) -> Verdict:
-    v = _decide(ev, speed_rule, [DJANGO_FLASK], "Flask and Django")
+    v = _decide(ev, speed_rule, [DJANGO_FLASK], "Flask and Django", "speed")
     context, counted = _by_instructions(ev, "Flask/Django", lambda f, d: f / d)
     return Verdict(v.verdict, v.summary + context, {**v.numbers, "instructions flask/django": counted})
 
@@ -232,7 +262,7 @@ def speed(ev) -> Verdict:
          f"lies wholly beyond {MODEST:g}x; inconclusive otherwise (docs/verdicts.md § modest).",
 )
 def modest(ev) -> Verdict:
-    v = _decide(ev, modest_rule, [DJANGO_FLASK], "Flask and Django")
+    v = _decide(ev, modest_rule, [DJANGO_FLASK], "Flask and Django", "modest")
     if "django/flask" not in v.numbers:
         return v
     fam = family(ev, DJANGO_FLASK)
@@ -250,7 +280,7 @@ def modest(ev) -> Verdict:
          f"(docs/verdicts.md § trivial).",
 )
 def trivial(ev) -> Verdict:
-    return _decide(ev, trivial_rule, [DJANGO_FLASK], "Flask and Django")
+    return _decide(ev, trivial_rule, [DJANGO_FLASK], "Flask and Django", "trivial")
 
 
 @claim(

@@ -12,10 +12,8 @@ from PIL import Image  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullLocator  # noqa: E402
 
 from ..analysis.stats import PERCENTILES  # noqa: E402
-from ..targets import TARGET_NAMES  # noqa: E402
+from ..targets import COLORS, TARGET_NAMES  # noqa: E402
 
-COLORS = {"flask": "#1f77b4", "django": "#2ca02c", "django-stripped": "#98df8a",
-          "baseline": "#7f7f7f"}
 SIZE = (6.4, 3.2)
 PALETTE = 32
 MACHINE_COLORS = ("#1f4e99", "#d95f02", "#7570b3", "#1b9e77", "#e7298a")
@@ -274,6 +272,29 @@ def _ratio_ticks(rows, modest) -> list[float]:
     low, high = min(ends + [1 / modest]), max(ends + [modest])
     ticks = (0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1, 1.11, 1.25, 1.5, 1.75, 2, 3, 4)
     return [t for t in ticks if low * 0.95 <= t <= high * 1.05]
+
+
+def deployment_costs(scenarios: list, deployments: list, cells: dict) -> str:
+    """What each choice costs a request: one panel per scenario, a group of bars per deployment,
+    Flask and Django side by side (medians with their intervals) on one CPU-µs axis, so that a
+    framework's gap and a deployment's can be read against each other."""
+    fig, axes = plt.subplots(1, len(scenarios), figsize=(3.6 * len(scenarios) + 1, 3.4),
+                             sharey=True, squeeze=False, layout="constrained")
+    width = 0.38
+    for ax, scenario in zip(axes[0], scenarios):
+        for i, target in enumerate(("flask", "django")):
+            ests = [cells.get((scenario, d, target), {}).get("cpu") for d in deployments]
+            x = np.arange(len(deployments)) + (i - 0.5) * width
+            values = [e.value if e else 0.0 for e in ests]
+            err = [[e.value - e.low if e and e.has_ci else 0 for e in ests],
+                   [e.high - e.value if e and e.has_ci else 0 for e in ests]]
+            ax.bar(x, values, width, yerr=err, capsize=2, color=COLORS[target], label=target)
+        ax.set_xticks(range(len(deployments)), deployments, rotation=30, ha="right", fontsize=8)
+        ax.set_title(scenario, fontsize=10)
+        ax.grid(axis="y", color="#ddd", lw=0.5)
+    axes[0][0].set_ylabel("server CPU-µs per request", fontsize=9)
+    axes[0][-1].legend(fontsize=8, frameon=False)
+    return _png(fig)
 
 
 def versions(endpoint: str, panels: dict) -> str:

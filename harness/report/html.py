@@ -10,7 +10,7 @@ from ..analysis.evidence import Evidence
 from ..claims import judge
 from ..claims.margins import MODEST, TRIVIAL
 from ..store import write_atomic
-from . import by_machine, charts, decomposition, sections, summary
+from . import by_machine, charts, decomposition, deployments, sections, summary
 from .rows import change_cells, instruction_rows
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -41,6 +41,7 @@ def page(ev: Evidence) -> str:
         claims=[{**item, "line": lines[item["claim"].key]} for item in claims], answer=short["answer"],
         headline=_headline(short["headline"]), runs=[_run_info(r) for r in ev.runs], cases=_cases(ev),
         machines=by_machine.section(ev), multi=len(ev.runs) > 1, flagged=_flagged(ev),
+        deployments=deployments.section(ev),
         static=sections.static_sections(ev), instructions=_instructions(ev), ladder=_ladder(ev),
         scaling=sections.scaling_and_databases(ev), decomposition=decomposition.tables(ev.runs),
         versions=sections.versions_sections(ev))

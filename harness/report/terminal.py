@@ -50,10 +50,13 @@ def frame(trials):
 
 
 def case(trial):
-    """Closed-loop trials by scenario; fixed-rate ones apart, labelled with their rate."""
+    """Closed-loop trials by scenario; fixed-rate ones apart, labelled with their rate; a
+    deployment other than gunicorn's sync worker named beside the scenario."""
+    served = trial.get("deployment") or "gunicorn-sync"
+    scenario = trial["scenario"] + ("" if served == "gunicorn-sync" else f" [{served}]")
     if trial["mode"] == "closed":
-        return trial["scenario"]
-    return f"{trial['scenario']} @{trial.get('rate') or 0:g}/s"
+        return scenario
+    return f"{scenario} @{trial.get('rate') or 0:g}/s"
 
 
 def medians(trials):

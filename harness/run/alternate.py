@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from ..analysis import sweep_stats
 from ..errors import FdbenchError
+from ..infra import deployments
 from ..infra.serve import Server
 from ..targets import FRAMEWORKS  # the slower of these sets the ladder
 from . import kernel_probe
@@ -36,8 +37,9 @@ class AlternatingLoad(LoadProcess):
 
     stdin = subprocess.PIPE
 
-    def __init__(self, urls, path, users, cpus=()):
-        super().__init__(list(urls), path, users, 0.0, 1.0, "closed", None, cpus)
+    def __init__(self, urls, path, users, cpus=(), keepalive=False):
+        super().__init__(list(urls), path, users, 0.0, 1.0, "closed", None, cpus,
+                         keepalive=keepalive)
         self.args.append("--alternate")
 
     def ready(self):
@@ -76,7 +78,7 @@ def measure_slice(load, index, server, seconds, rate, server_cpus, db_pids=()):
     """One slice: the server is idle before and after it (the generator drains its requests),
     so sampling its CPU at those moments counts exactly that slice's work; the DB server's too,
     since no other app sends it queries meanwhile. Returns (sample, DB sample or None, result)."""
-    window = Window([server.proc.pid], db_pids, server_cpus)
+    window = Window([server.pids], db_pids, server_cpus)
     window.begin()
     result = load.slice(index, seconds, rate)
     (sample,), db_sample = window.end()
@@ -102,12 +104,14 @@ def run_scenario(specs, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, 
                 failed[target] = str(exc)
         order = list(running)
         if order:
+            keepalive = deployments.get(specs[0].deployment).keep_alive
             load = stack.enter_context(AlternatingLoad(
-                [running[t].url for t in order], specs[0].path, specs[0].users, load_cpus))
+                [running[t].url for t in order], specs[0].path, specs[0].users, load_cpus,
+                keepalive))
             load.ready()
             for index in range(len(order)):  # warm every server up, discarded
                 load.slice(index, warmup_s)
-        saturated, rates = [], {}
+        saturated, rates, served_by = [], {}, {}
         for spec in specs:
             if spec.target in failed:
                 yield failed_record(spec, failed[spec.target])
@@ -125,11 +129,14 @@ def run_scenario(specs, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, 
                                                       spec.duration_s, spec.rate, server_cpus,
                                                       db_pids)
             if server.proc.poll() is not None:
-                yield failed_record(spec, f"gunicorn master exited: {server.log_tail(3)}")
+                yield failed_record(spec, f"{server.deployment.process} exited: {server.log_tail(3)}")
                 continue
             record, hist = record_for(spec, server, sample, result, ceiling_rps,
                                       db_cost(db_url, db_sample, sample, result["requests"]))
             record["alternated_with"] = [t for t in order if t != spec.target]
+            if spec.target not in served_by:
+                served_by[spec.target] = server.describe()
+            record["served_by"] = served_by[spec.target]
             if spec.mode == "closed":
                 saturated.append(record)
             yield record, hist
@@ -145,5 +152,5 @@ def probe_record(load, index, target, server, spec, seconds):
     """One target's kernel probe (a saturated slice with perf attached), as kernel.jsonl holds it."""
     figures, reason = kernel_probe.probe(lambda s: load.slice(index, s),
                                          kernel_probe.server_pids(server.proc.pid), seconds)
-    return {"scenario": spec.scenario, "target": target, "path": spec.path,
+    return {"scenario": spec.scenario, "deployment": spec.deployment, "target": target, "path": spec.path,
             **(figures or {"reason": reason})}

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..analysis import sweep_stats
 from ..infra import db as dbmod
+from ..infra.deployments import DEFAULT as DEFAULT_DEPLOYMENT
 from ..infra import fingerprint, reaper
 from ..paths import VAR
 from ..store import Run
@@ -55,7 +56,7 @@ def batches(specs, cfg):
     cost trials of one scenario (same rate); every other spec alone."""
     def key(spec):
         if cfg.alternate:
-            return (spec.scenario,)
+            return (spec.deployment, spec.scenario)
         if cfg.paired and spec.mode == "open":
             return (spec.round, spec.scenario, spec.rate)
         return (spec.trial_id,)
@@ -67,11 +68,13 @@ def run_alternating(run, batch, db_url, cfg, ceiling, progress, task, db_pids):
     resume (its rates come from capacities measured in the same sitting), so its earlier slices
     are dropped first. How long it took is kept: the adaptive cycles are planned from it."""
     run.drop_trials({spec.trial_id for spec in batch})
-    progress.update(task, description=f"{batch[0].scenario:<11} alternating")
-    scenario = batch[0].scenario
-    run.drop_lines("kernel.jsonl", lambda line: line.get("scenario") == scenario)
+    scenario, deployment = batch[0].scenario, batch[0].deployment
+    progress.update(task, description=f"{scenario:<11} alternating")
+    run.drop_lines("kernel.jsonl", lambda line: line.get("scenario") == scenario
+                   and line.get("deployment", DEFAULT_DEPLOYMENT) == deployment)
     timing = store_slices(run, batch, db_url, cfg, ceiling, db_pids, progress, task, cfg.probe_s)
-    keep_timing(run, scenario, timing, planned_s=timing["wall_s"])
+    if deployment == cfg.deployments[0]:  # the adaptive cycles are the first deployment's
+        keep_timing(run, scenario, timing, planned_s=timing["wall_s"])
 
 
 def store_slices(run, specs, db_url, cfg, ceiling, db_pids, progress, task, probe_s=0.0):
@@ -87,7 +90,8 @@ def store_slices(run, specs, db_url, cfg, ceiling, db_pids, progress, task, prob
         run.add_trial(record, hist)
         if record["status"] != "ok":
             console.print(f"[red]trial {record['trial_id']} failed:[/] {record['reason']}")
-        progress.update(task, description=f"{record['scenario']:<11} {record['level']:<10} "
+        served = "" if record["deployment"] == DEFAULT_DEPLOYMENT else f"{record['deployment']} "
+        progress.update(task, description=f"{served}{record['scenario']:<11} {record['level']:<10} "
                                           f"{record['target']:<16} cycle {record['round'] + 1}")
         progress.advance(task)
     wall = time.monotonic() - started

@@ -7,6 +7,7 @@ from dataclasses import KW_ONLY, MISSING, dataclass, fields
 from scenarios.matrix import PROFILES, SCENARIOS
 
 from ..errors import FdbenchError
+from ..infra.deployments import DEFAULT as DEFAULT_DEPLOYMENT, DEPLOYMENTS
 from ..infra.serve import WORKER_CLASSES
 from ..targets import TARGETS
 from .external import check_url
@@ -47,6 +48,7 @@ class BenchConfig(RunShape):
     closed_rounds: int | None = None  # closed-loop trials only in the first N rounds (None: all)
     budget_s: float = 0.0             # alternating: wall-clock cap of all trials (adaptive cycles)
     precision_pct: float | None = None  # adaptive cycles also until every interval is this narrow
+    deployments: tuple = (DEFAULT_DEPLOYMENT,)  # how the apps are served, each measured in turn
 
 
 def split_cpus():
@@ -118,7 +120,7 @@ def load_options(processes, remote, port, target, targets, users):
 def make_config(profile="default", targets=None, scenarios=None, repeat=None, warmup=None,
                 duration=None, users=None, workers=None, worker_class="sync", modes=None,
                 generator_processes=1, locust_workers=0, master_port=5557, target=None,
-                paired=None, budget=None, precision=None):
+                paired=None, budget=None, precision=None, deployments=None):
     if profile not in PROFILES:
         raise FdbenchError(f"unknown profile {profile!r}: choose from {', '.join(PROFILES)}")
     p = PROFILES[profile]
@@ -131,6 +133,11 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
     if worker_class not in WORKER_CLASSES:
         raise FdbenchError(f"unknown worker class {worker_class!r}: choose from {', '.join(WORKER_CLASSES)}")
     alternate = p.alternate and paired is None and generator_processes == 1 and not target
+    deployments = choose("deployment", p.deployments if deployments is None else deployments,
+                         DEPLOYMENTS)
+    if deployments != (DEFAULT_DEPLOYMENT,) and not alternate:
+        raise FdbenchError("--deployments needs an alternating run (not --paired, --separate, "
+                           "--target or several generator processes)")
     if modes and alternate:
         raise FdbenchError("--modes applies to --paired or --separate trials: alternating runs "
                            "measure their load ladder (saturation, then shares of capacity)")
@@ -156,6 +163,7 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
         levels=p.levels,
         probe_s=p.probe_s if alternate else 0.0,
         steadiness_s=p.steadiness_s,
+        deployments=deployments,
         **adaptive_options(budget, precision, alternate, p.budget_min),
         **load_options(generator_processes, locust_workers, master_port, target, targets,
                        users or p.users),

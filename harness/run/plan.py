@@ -5,6 +5,7 @@ from dataclasses import dataclass, replace
 
 from scenarios.matrix import COST_RATES, SCENARIOS
 
+from ..infra.deployments import DEFAULT as DEFAULT_DEPLOYMENT
 from ..targets import TARGETS
 
 
@@ -27,6 +28,7 @@ class TrialSpec:
     worker_class: str
     level: str | None = None       # an alternating trial's load level ('saturation', '75%', ...)
     fraction: float | None = None  # its share of the slower framework's capacity (open loop)
+    deployment: str = DEFAULT_DEPLOYMENT   # how the app is served (infra/deployments.py)
 
 
 def rotate(items, n):
@@ -59,9 +61,10 @@ def alternating_trials(cfg):
     cycle (A B C D, D C B A, ...) so that a linear drift of the machine cancels over two
     cycles. The rates of open-loop levels are set when the run has measured the capacities."""
     specs = []
-    for scenario in cfg.scenarios:
-        specs += scenario_slices(cfg, scenario, range(cfg.rounds), cfg.targets, cfg.levels,
-                                 first_order=len(specs))
+    for deployment in cfg.deployments:
+        for scenario in cfg.scenarios:
+            specs += scenario_slices(cfg, scenario, range(cfg.rounds), cfg.targets, cfg.levels,
+                                     first_order=len(specs), deployment=deployment)
     return specs
 
 
@@ -70,7 +73,7 @@ def more_slices(cfg, scenario, first_cycle, cycles, targets, rates, first_order=
     within its cycle and every id is new), at the open-loop rates the run already used:
     `rates` maps a fraction to its requests/s; a level without a stored rate is left out."""
     return scenario_slices(cfg, scenario, range(first_cycle, first_cycle + cycles), targets,
-                           rated_levels(cfg, rates), first_order, rates)
+                           rated_levels(cfg, rates), first_order, rates, cfg.deployments[0])
 
 
 def rated_levels(cfg, rates):
@@ -79,11 +82,14 @@ def rated_levels(cfg, rates):
     return [f for f in cfg.levels if f is None or rates.get(f)]
 
 
-def scenario_slices(cfg, scenario, cycles, targets, levels, first_order=0, rates=None):
+def scenario_slices(cfg, scenario, cycles, targets, levels, first_order=0, rates=None,
+                    deployment=DEFAULT_DEPLOYMENT):
     """One scenario's slices: levels as given (saturation first), then cycles, then targets in
-    the cycle's order. `rates`: fraction -> requests/s already known (else set at run time)."""
+    the cycle's order. `rates`: fraction -> requests/s already known (else set at run time).
+    A deployment other than the default names its slices (the default's ids stay as they were)."""
     from .alternate import level_name
 
+    prefix = "" if deployment == DEFAULT_DEPLOYMENT else f"{deployment}-"
     specs = []
     for fraction in levels:
         level = level_name(fraction)
@@ -91,13 +97,14 @@ def scenario_slices(cfg, scenario, cycles, targets, levels, first_order=0, rates
             for target in cycle_order(targets, cycle):
                 app, variant = TARGETS[target]
                 specs.append(TrialSpec(
-                    trial_id=f"{scenario}-{level}-c{cycle}-{target}", round=cycle,
+                    trial_id=f"{prefix}{scenario}-{level}-c{cycle}-{target}", round=cycle,
                     order=first_order + len(specs), target=target, app=app, variant=variant,
                     scenario=scenario, path=SCENARIOS[scenario],
                     mode="closed" if fraction is None else "open", users=cfg.users,
                     rate=(rates or {}).get(fraction), warmup_s=cfg.warmup_s,
                     duration_s=cfg.duration_s, workers=cfg.workers,
-                    worker_class=cfg.worker_class, level=level, fraction=fraction))
+                    worker_class=cfg.worker_class, level=level, fraction=fraction,
+                    deployment=deployment))
     return specs
 
 

@@ -189,8 +189,10 @@ class Window:
     it, and what else ran on the server CPUs meanwhile (our servers and DB server are not
     counted as other). begin() at the window's start, end() at its end."""
 
-    def __init__(self, server_pids, db_pids=(), server_cpus=()):
-        self.samplers = [ServerSampler([pid]) for pid in server_pids]
+    def __init__(self, servers, db_pids=(), server_cpus=()):
+        """servers: per server, the root pids of its process trees (an app server, and a
+        proxy in front of it, count as one server)."""
+        self.samplers = [ServerSampler(list(roots)) for roots in servers]
         self.db = ServerSampler(db_pids) if db_pids else None
         self.cores = CoreMonitor(server_cpus)
 

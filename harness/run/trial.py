@@ -3,6 +3,7 @@ the measured window with the server's CPU sampled at its edges, then a clean sto
 import contextlib
 
 from ..errors import FdbenchError
+from ..infra.deployments import DEFAULT as DEFAULT_DEPLOYMENT
 from ..infra.serve import Server, ServeConfig
 from .generator import load_process
 from .records import db_cost, failed_record, record_for
@@ -19,7 +20,7 @@ def measure(spec, servers, load_cpus, db_pids=(), generators=None, server_cpus=(
     (a sample per server, DB sample or None, generator result). Several servers: a paired
     trial, the load going to each in turn. A sample's `cores` says what else ran on the server
     CPUs (our servers and DB server are not counted as other)."""
-    window = Window([server.proc.pid for server in servers], db_pids, server_cpus)
+    window = Window([server.pids for server in servers], db_pids, server_cpus)
     with open_load(spec, [server.url for server in servers], load_cpus, generators) as load:
         load.expect("measure-start")
         window.begin()
@@ -30,7 +31,8 @@ def measure(spec, servers, load_cpus, db_pids=(), generators=None, server_cpus=(
 
 def serve_config(spec, db_url, server_cpus):
     return ServeConfig(app=spec.app, variant=spec.variant, db_url=db_url, workers=spec.workers,
-                       worker_class=spec.worker_class, cpus=list(server_cpus))
+                       worker_class=spec.worker_class, cpus=list(server_cpus),
+                       deployment=getattr(spec, "deployment", DEFAULT_DEPLOYMENT))
 
 
 def run_trial(spec, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, db_pids=(),
