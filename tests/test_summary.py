@@ -31,7 +31,7 @@ def test_headline_claims_and_flags(tmp_path):
     assert claims["speed"]["verdict"] == "supported"
     assert claims["speed"]["line"].startswith("Django/Flask overall 1.")
     assert "Flask cheaper overall by more than the 5% that counts" in claims["speed"]["line"]
-    assert data["answer"].startswith("On this machine (gunicorn sync, no keep-alive, sqlite")
+    assert data["answer"].startswith("On this machine (gunicorn-sync, no keep-alive, sqlite")
     assert all(len(c["line"]) <= summary.LINE_MAX for c in data["claims"])
     assert data["flags"]["flagged"] == 1 and data["flags"]["excluded"] == 1
 

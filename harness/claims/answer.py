@@ -25,13 +25,16 @@ def sentence(ev, claims: list) -> str:
 
 def _regime(ev) -> str:
     """How the figures were served: they hold for this deployment and machine only."""
-    configs = [r.meta.get("config") or {} for r in ev.runs]
     dbs = {(r.meta.get("db") or {}).get("engine") for r in ev.runs} - {None}
-    classes = {c.get("worker_class", "sync") for c in configs}
-    keep = "no keep-alive" if classes == {"sync"} else "keep-alive"
+    served = ev.deployments[0] if ev.deployments else "gunicorn-sync"
+    configs = [r.meta.get("config") or {} for r in ev.runs]
+    if served == "gunicorn-sync" and any(c.get("worker_class") == "gthread" for c in configs):
+        served = "gunicorn gthread"
+    keep = "no keep-alive" if served == "gunicorn-sync" else "keep-alive"
     where = "On this machine" if len(ev.runs) == 1 else f"On these {len(ev.runs)} runs"
-    return (f"{where} (gunicorn {'/'.join(sorted(classes))}, {keep}, "
-            f"{'/'.join(sorted(dbs)) or 'database unknown'}; one app under load at a time)")
+    others = f"; other deployments below" if len(ev.deployments) > 1 else ""
+    return (f"{where} ({served}, {keep}, {'/'.join(sorted(dbs)) or 'database unknown'}; one app "
+            f"under load at a time{others})")
 
 
 def _x(e: dict) -> str:

@@ -65,7 +65,7 @@ def tools_speedup(ev) -> Verdict:
     found = speedups(ev)
     verdict, why = tools_rule(found)
     confidence = 1 - ALPHA / max(len(found), 1)
-    cited = "; ".join(f"{f} {d} {r.estimate(confidence).text('{:.2f}')}x"
+    cited = "; ".join(f"{f} {d} {r.estimate(confidence).text('{:.2f}', unit='x')}"
                       for (f, d), r in sorted(found.items()))
     text = f"{why[0].upper()}{why[1:]}."
     if cited:
