@@ -70,3 +70,25 @@ def test_unknown_deployment_and_a_non_alternating_run_are_one_line_errors():
         make_config("quick", deployments=["apache"])
     with pytest.raises(FdbenchError, match="--deployments needs an alternating run"):
         make_config("quick", deployments=["granian"], paired=True)
+
+
+def test_a_deployment_that_cannot_start_fails_alone(tmp_path, db_url, monkeypatch):
+    """nginx missing: its slices are failed records that say why, the other deployment is
+    measured, and the analysis judges what was measured."""
+    monkeypatch.setenv("FDBENCH_NGINX", "/nonexistent/nginx")
+    cfg = make_config("quick", targets=["flask", "django"], scenarios=["json"], repeat=2,
+                      warmup=0.2, duration=0.3, deployments=["gunicorn-sync", "nginx"])
+    run = Run.open(benching.bench(cfg, db_url, tmp_path).path)
+    by = {d: [t for t in run.trials() if t["deployment"] == d] for d in ("gunicorn-sync", "nginx")}
+    assert by["nginx"] and all(t["status"] == "failed" and "nginx not found" in t["reason"]
+                               for t in by["nginx"])
+    assert by["gunicorn-sync"] and all(t["status"] == "ok" for t in by["gunicorn-sync"])
+    assert Evidence.from_dirs([run.path]).cost_cases == ["json @ saturation", "json @ 75%"]
+
+
+def test_compare_keeps_deployments_apart(served_run, tmp_path):
+    """Comparing a run with itself: every change is within one deployment's case."""
+    from harness.analysis.compare import compare
+
+    cases = {c.case for c in compare(served_run.path, served_run.path).changes}
+    assert any("[granian]" in c for c in cases) and any("[granian]" not in c for c in cases)

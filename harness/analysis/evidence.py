@@ -163,6 +163,8 @@ class Evidence:
     @cached_property
     def deployments(self) -> list[str]:
         """The deployments the runs served, the first (the claims') first."""
+        if "primary" not in self.trials:   # no trial at all
+            return []
         t = self.trials.sort_values("primary", ascending=False, kind="stable")
         return [d for d in dict.fromkeys(t["deployment"]) if d]
 

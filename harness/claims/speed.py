@@ -124,7 +124,8 @@ FLAGS_OUT = ("contended", "worker_exited", "generator_bound", "server_closed_kee
 
 def clean(trials):
     """The trials behind verdicts: those without FLAGS_OUT (failed ones never pair)."""
-    return trials[~trials["flags"].map(lambda f: any(x in f for x in FLAGS_OUT))]
+    flagged = trials["flags"].map(lambda f: any(x in f for x in FLAGS_OUT)).astype(bool)
+    return trials.loc[~flagged]   # .loc: an empty mask must still select rows, not columns
 
 
 def family(ev, pair, flagged=False, trials=None) -> Family:

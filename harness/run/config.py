@@ -37,6 +37,7 @@ class RunShape:
     levels: tuple = ()                # alternating: None (saturation) and fractions of capacity
     probe_s: float = 0.0              # alternating: a perf-counted slice per target (run/kernel_probe.py)
     steadiness_s: float = 4.0         # the server CPUs' speedometer before the trials (run/steadiness.py)
+    deployments: tuple = (DEFAULT_DEPLOYMENT,)  # how the apps are served, each measured in turn
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,6 @@ class BenchConfig(RunShape):
     closed_rounds: int | None = None  # closed-loop trials only in the first N rounds (None: all)
     budget_s: float = 0.0             # alternating: wall-clock cap of all trials (adaptive cycles)
     precision_pct: float | None = None  # adaptive cycles also until every interval is this narrow
-    deployments: tuple = (DEFAULT_DEPLOYMENT,)  # how the apps are served, each measured in turn
 
 
 def split_cpus():
