@@ -119,6 +119,12 @@ def _label_deployments(df: pd.DataFrame, records: list[dict], primary: str | Non
     df.loc[other, "scenario"] = df.loc[other, "scenario"] + " [" + df.loc[other, "deployment"] + "]"
 
 
+def unlabelled(scenario: str) -> str:
+    """'json [granian]' -> 'json': a scenario's name without the deployment _label_deployments
+    gave it."""
+    return scenario.split(" [", 1)[0]
+
+
 def _flat(rec: dict, cols: list[str]) -> dict:
     row = {c: rec.get(c) for c in cols}
     row["flags"] = tuple(rec.get("flags") or ())

@@ -3,7 +3,7 @@ under several deployments (`fdbench bench --deployments`, the `deployments` prof
 rule of docs/verdicts.md § tools_speedup, written before any such run was read."""
 import numpy as np
 
-from ..analysis import ratios
+from ..analysis import ratios, stats
 from .margins import ALPHA, TRIVIAL, percent
 from .registry import Verdict, claim
 from .speed import clean
@@ -12,14 +12,20 @@ BASE = "gunicorn-sync"
 FRAMEWORKS = ("flask", "django")
 
 
+def saturated(ev):
+    """Flask's and Django's unflagged, usable saturated slices of every deployment, with
+    `base`: their scenario without its deployment's label."""
+    t = clean(ev.trials)
+    t = t[t["usable"] & (t["level"] == "saturation") & t["target"].isin(FRAMEWORKS)]
+    return t.assign(base=t["scenario"].map(stats.unlabelled))
+
+
 def speedups(ev) -> dict:
     """(framework, deployment) -> LogRatio of gunicorn-sync's CPU-µs per request over the
     deployment's, at saturation, each scenario unpaired (the deployments ran at different
     moments: Welch) and the scenarios pooled with equal weight."""
-    t = clean(ev.trials)
-    t = t[t["usable"] & (t["level"] == "saturation") & t["target"].isin(FRAMEWORKS)]
-    t = t.assign(base=t["scenario"].str.split(" [", regex=False).str[0],
-                 log=np.log(t["cpu_us_per_request"].astype(float)))
+    t = saturated(ev)
+    t = t.assign(log=np.log(t[stats.COST].astype(float)))
     logs = {key: g["log"].to_numpy() for key, g in t.groupby(["target", "deployment", "base"])}
     out = {}
     for (target, deployment, base), x in logs.items():

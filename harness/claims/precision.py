@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from scipy import stats as sps
 
+from ..analysis.ratios import scenario_of
 from .margins import MODEST, TRIVIAL
 from .speed import DJANGO_FLASK, family
 
@@ -35,7 +36,7 @@ def needs(ev, precision_pct: float | None = None) -> list[Need]:
     for scenario, r in fam.scenarios.items():
         if r.se is None:
             continue
-        levels = sum(1 for c in fam.cases if c.split(" @ ", 1)[0] == scenario) or 1
+        levels = sum(1 for c in fam.cases if scenario_of(c) == scenario) or 1
         have = max(round(r.n / levels), 1)   # pairs per level: a flagged slice drops one
         low, high = fam.scenario_interval(scenario)
         open_at = [b for b in BOUNDS if low < b < high]

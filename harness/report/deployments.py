@@ -8,9 +8,8 @@ from markupsafe import Markup
 
 from ..analysis import stats
 from ..claims import speed
+from ..claims.deployments import FRAMEWORKS, saturated
 from . import charts
-
-FRAMEWORKS = ("flask", "django")
 
 
 def section(ev) -> Markup:
@@ -38,18 +37,16 @@ def section(ev) -> Markup:
 def _by_scenario(fam) -> dict:
     """Scenario (its deployment's label dropped) -> the ratio with its simultaneous interval."""
     conf = fam.family_confidence()
-    return {name.split(" [")[0]: r.estimate(conf).text("{:.2f}").split(" (n=")[0]
+    return {stats.unlabelled(name): r.estimate(conf).text("{:.2f}").split(" (n=")[0]
             for name, r in fam.scenarios.items()}
 
 
 def _saturated(ev) -> dict:
     """(scenario, deployment, target) -> {"cpu": Estimate, "rps": Estimate} of the saturated,
     unflagged slices."""
-    t = speed.clean(ev.trials)
-    t = t[t["usable"] & (t["level"] == "saturation") & t["target"].isin(FRAMEWORKS)]
     out = {}
-    for (scenario, deployment, target), g in t.groupby(["scenario", "deployment", "target"], sort=False):
-        out[(scenario.split(" [")[0], deployment, target)] = {
+    for key, g in saturated(ev).groupby(["base", "deployment", "target"], sort=False):
+        out[key] = {
             "cpu": stats.median_ci(g[stats.COST]), "rps": stats.median_ci(g["capacity_rps"].dropna())}
     return out
 
