@@ -51,7 +51,8 @@ def db_init(db):
 @click.option("--workers", type=int, default=1, show_default=True)
 @click.option("--worker-class", default="sync", show_default=True, help="|".join(WORKER_CLASSES))
 @click.option("--variant", default="default", show_default=True, help="django only: default|stripped")
-@click.option("--deployment", default="gunicorn-sync", show_default=True, help="|".join(DEPLOYMENTS))
+@click.option("--deployment", default="gunicorn-sync", show_default=True,
+              help="|".join(DEPLOYMENTS) + "; NAME@N: N worker processes per CPU")
 def serve(app, port, db, workers, worker_class, variant, deployment):
     """Serve APP (flask, django, baseline) under a deployment (gunicorn by default) until Ctrl-C."""
     if app not in APP_SPECS:
@@ -118,7 +119,7 @@ def _serve(cfg):
               help="with --budget: also add cycles until every scenario's interval is within "
                    "±PCT%")
 @click.option("--deployments", default=None,
-              help="comma list of " + ",".join(DEPLOYMENTS) + ", each measured in turn "
+              help="comma list of " + ",".join(DEPLOYMENTS) + " (NAME@N: N workers per server CPU), each measured in turn "
                    "[default: the profile's: gunicorn-sync; the deployments profile: all]")
 def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, modes, workers,
           worker_class, out, resume, static, instructions, cycles, no_report, paired,

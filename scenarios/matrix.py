@@ -83,12 +83,13 @@ PROFILES = {
     "full": Profile(scenarios=tuple(SCENARIOS), rounds=20, warmup_s=1.0, duration_s=1.0,
                     levels=(None, 0.9, 0.75, 0.5, 0.25), cycles=True, budget_min=90.0),
     # Does the verdict survive the way people deploy? Flask and Django under every deployment,
+    # and under gunicorn's sync workers at its documented (2 x cores) + 1 = 3 per server CPU,
     # on json, db and fortunes, at saturation (capacity) and 75% of the slower one's: about
-    # 40 s per deployment and scenario, 10 minutes in all. The verdicts are judged per
+    # 25 s per deployment and scenario, 8 minutes in all. The verdicts are judged per
     # deployment; the claims table keeps the first (gunicorn-sync).
     "deployments": Profile(scenarios=("json", "db", "fortunes"), rounds=10, warmup_s=0.5,
                            duration_s=0.5, levels=(None, 0.75), probe_s=0.0, instructions=False,
                            static=False, targets=("flask", "django"),
-                           deployments=("gunicorn-sync", "gunicorn-gthread", "granian", "uwsgi",
-                                        "nginx")),
+                           deployments=("gunicorn-sync", "gunicorn-sync@3", "gunicorn-gthread",
+                                        "granian", "uwsgi", "nginx")),
 }

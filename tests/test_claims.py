@@ -150,3 +150,19 @@ def test_every_rule_names_its_section_of_docs_verdicts():
     for c in CLAIMS:
         cited = re.findall(r"docs/verdicts\.md § (\w+)", c.rule)
         assert cited and set(cited) <= sections, (c.key, cited)
+
+
+@pytest.mark.parametrize("low,words", [(1.03, "Flask is cheaper, perhaps by less than the 5% that counts"),
+                                       (0.97, "too imprecise to say which is faster")])
+def test_the_answer_says_what_an_inconclusive_speed_leaves_open(low, words):
+    """Above 1 but not clear of the margin is not the same as an interval holding 1."""
+    from types import SimpleNamespace as NS
+
+    from harness.claims.answer import sentence
+    overall = {"value": 1.2, "low": low, "high": 1.4}
+    ev = NS(runs=[NS(meta={"db": {"engine": "sqlite"}, "config": {}})], deployments=["gunicorn-sync"])
+    claims = [{"claim": NS(key="speed"), "verdict": NS(verdict="inconclusive", numbers={
+                   "django/flask": {"overall": overall, "scenarios": {}}})},
+              {"claim": NS(key="modest"), "verdict": NS(verdict="supported", numbers={})},
+              {"claim": NS(key="trivial"), "verdict": NS(verdict="inconclusive", numbers={})}]
+    assert f": {words} (inconclusive); a modest difference" in sentence(ev, claims)

@@ -5,6 +5,7 @@ import http.client
 import signal
 import subprocess
 import sys
+import time
 
 import psutil
 import pytest
@@ -22,12 +23,10 @@ from tests.test_equivalence import (  # noqa: F401
     test_date_is_not_cached, test_db, test_fortunes, test_json, test_plaintext,
     test_queries_clamping, test_same_body_across_apps, test_twodb_reads_the_default_database_and_writes_the_second,
     test_unknown_path_is_404, test_updates_are_persisted_and_change_every_row)
+from tests.test_equivalence import Url
 
 ALL = list(deployments.DEPLOYMENTS)
 KEEP_ALIVE = [name for name, d in deployments.DEPLOYMENTS.items() if d.keep_alive]
-# uWSGI sends neither Date nor Server (it has no option for a Date header without PCRE
-# routing), which the contract's every response checks; its endpoints are checked below.
-EQUIVALENT = [name for name in ALL if name != "uwsgi"]
 ENDPOINTS = {
     "/json": "application/json",
     "/plaintext": "text/plain",
@@ -62,9 +61,10 @@ def fleet(db_url):
             server.stop()
 
 
-@pytest.fixture(scope="module", params=EQUIVALENT)
+@pytest.fixture(scope="module", params=ALL)
 def servers(request, fleet):
-    return {name: server.url for name, server in fleet(request.param).items()}
+    return {name: Url(server.url, server.deployment.server_headers)
+            for name, server in fleet(request.param).items()}
 
 
 @pytest.fixture(scope="module")
@@ -193,4 +193,26 @@ def test_missing_nginx_is_one_line_and_exit_2(run_cli, monkeypatch, db_url):
 def test_unknown_deployment_is_one_line_and_exit_2(run_cli, db_url):
     code, out, err = run_cli("serve", "flask", "--db", db_url, "--deployment", "mod_wsgi")
     assert code == 2 and err.strip().splitlines() == [
-        f"fdbench: error: unknown deployment 'mod_wsgi': choose from {', '.join(ALL)}"]
+        f"fdbench: error: unknown deployment 'mod_wsgi': choose from {', '.join(ALL)} "
+        "(NAME@N for N workers)"]
+
+
+@pytest.mark.parametrize("deployment", ["gunicorn-sync@3", "nginx@2"])
+def test_workers_per_cpu_are_started_and_recorded(db_url, deployment):
+    """NAME@N: N worker processes per server CPU, whatever --workers says; behind nginx too."""
+    cfg = ServeConfig(app="baseline", db_url=db_url, deployment=deployment, cpus=[0], workers=1)
+    per_cpu = int(deployment.split("@")[1])
+    with Server(cfg) as server:
+        described = server.describe()
+        assert requests.get(server.url + "/json", timeout=10).status_code == 200
+        deadline = time.monotonic() + 10  # ready means one worker answers; the rest follow
+        while len(psutil.Process(server.pids[0]).children()) < per_cpu and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(psutil.Process(server.pids[0]).children()) == per_cpu
+    assert described["deployment"] == deployment and described["workers"] == per_cpu
+
+
+@pytest.mark.parametrize("bad", ["gunicorn-sync@0", "gunicorn-sync@x", "gunicorn-sync@", "nope@2"])
+def test_a_bad_worker_count_is_one_line_and_exit_2(run_cli, db_url, bad):
+    code, out, err = run_cli("bench", "--profile", "quick", "--deployments", f"granian,{bad}")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and repr(bad) in err, err

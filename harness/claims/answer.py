@@ -14,7 +14,7 @@ def sentence(ev, claims: list) -> str:
     overall = n["overall"]
     text = (f"{_regime(ev)}, Django costs {_x(overall)} Flask's CPU per request overall "
             f"{_ci(overall)}{_cheaper(overall)}")
-    text += f": {_speed_words(speed)}; {_size_words(v.get('modest'), v.get('trivial'))}."
+    text += f": {_speed_words(speed, overall)}; {_size_words(v.get('modest'), v.get('trivial'))}."
     scen = n.get("scenarios") or {}
     if scen:
         conf = n.get("family_confidence", 0.95)
@@ -55,12 +55,14 @@ def _cheaper(e: dict) -> str:
     return f" (Django {1 - e['value']:.0%} cheaper [{1 - e['high']:.0%}, {1 - e['low']:.0%}])"
 
 
-def _speed_words(speed) -> str:
+def _speed_words(speed, overall) -> str:
+    undecided = (f"Flask is cheaper, perhaps by less than the {percent(TRIVIAL)} that counts"
+                 if overall.get("low") is not None and overall["low"] > 1
+                 else "too imprecise to say which is faster")
     return {"supported": "Flask is faster",
             "refuted": f"Flask is not faster by the {percent(TRIVIAL)} that counts",
             "mixed": "which framework is cheaper depends on the scenario",
-            "inconclusive": "too imprecise to say which is faster"}.get(
-        speed.verdict, speed.verdict) + f" ({speed.verdict})"
+            "inconclusive": undecided}.get(speed.verdict, speed.verdict) + f" ({speed.verdict})"
 
 
 def _size_words(modest, trivial) -> str:

@@ -4,9 +4,11 @@ documentation recommends and the same for every app, so that a difference betwee
 under one deployment is the apps', and a difference between deployments is the server's.
 
 Thread and worker counts follow the servers' documents (quoted where they are used); the
-worker count itself is fdbench's setting (`workers`, 1 by default), because the documented
-rules (gunicorn: 2-4 x cores) are for machines that serve nothing else, and here the server's
-CPUs are a measured budget."""
+worker count itself is fdbench's setting (`workers`, one per server CPU by default), because the
+documented rules (gunicorn: 2-4 x cores) are for machines that serve nothing else, and here the
+server's CPUs are a measured budget. `NAME@N` is NAME with N worker processes per server CPU,
+so the documented count can be measured beside one worker in the same run (`gunicorn-sync@3`
+is gunicorn's "(2 x cores) + 1" on the one CPU a 2-core machine gives the server)."""
 import importlib.metadata
 import importlib.util
 import os
@@ -23,7 +25,8 @@ DEFAULT = "gunicorn-sync"
 # top of that range for threads, which is also the design page's example (`-k gthread
 # --threads 4`): requests here block on the database, where a thread lets another one run.
 GTHREAD_THREADS_PER_CORE = 4
-GUNICORN_WORKERS = "2-4 x cores (docs.gunicorn.org settings#workers)"
+GUNICORN_WORKERS = ("2-4 x cores (docs.gunicorn.org settings#workers); (2 x cores) + 1 to start "
+                    "with (design.html#how-many-workers)")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class Deployment:
     source: str           # where its settings come from
     behind: str = ""      # a proxy deployment: the deployment it forwards to
     workers_advice: str = ""  # the server's documented worker count, where it documents one
+    server_headers: bool = True  # adds Date and Server to every response, as TechEmpower requires
+    workers_per_cpu: int = 0  # NAME@N: N workers per server CPU, whatever --workers says; 0: --workers
 
 
 def server_threads(cfg):
@@ -123,8 +128,12 @@ DEPLOYMENTS = {d.name: d for d in (
                workers_advice=GUNICORN_WORKERS),
     Deployment("granian", "granian", "granian", True, granian_command,
                "Granian's README: --interface wsgi, HTTP/1 keep-alive on by default"),
+    # uWSGI adds neither Date nor Server. A Date would take its internal routing
+    # (--response-route-run addheader:...), which no deployment guide of its uses: its
+    # responses are two headers shorter than the contract's, and that is recorded.
     Deployment("uwsgi", "uwsgi", "pyuwsgi", True, uwsgi_command,
-               "uwsgi-docs HTTP.html: the HTTP router (--http) with --http-keepalive"),
+               "uwsgi-docs HTTP.html: the HTTP router (--http) with --http-keepalive",
+               server_headers=False),
     # Behind nginx: gunicorn's sync worker, because that is the pairing gunicorn's deploy page
     # prescribes ("When using the default synchronous workers you must ensure the proxy buffers
     # slow clients"); nginx then holds the client's keep-alive connection, and the upstream
@@ -136,10 +145,23 @@ DEPLOYMENTS = {d.name: d for d in (
 
 
 def get(name):
-    try:
-        return DEPLOYMENTS[name]
-    except KeyError:
-        raise FdbenchError(f"unknown deployment {name!r}: choose from {', '.join(DEPLOYMENTS)}") from None
+    """A deployment by name; `NAME@N` is NAME with N worker processes per server CPU."""
+    base, at, count = name.partition("@")
+    if base not in DEPLOYMENTS:
+        raise FdbenchError(f"unknown deployment {name!r}: choose from {', '.join(DEPLOYMENTS)} "
+                           "(NAME@N for N workers)")
+    if not at:
+        return DEPLOYMENTS[base]
+    if not count.isdigit() or int(count) < 1:
+        raise FdbenchError(f"deployment {name!r}: the worker count after '@' must be a positive integer")
+    return replace(DEPLOYMENTS[base], name=name, workers_per_cpu=int(count))
+
+
+def workers(deployment, cfg):
+    """Worker processes as started: NAME@N's N per server CPU, else the run's setting."""
+    if not deployment.workers_per_cpu:
+        return cfg.workers
+    return deployment.workers_per_cpu * len(cfg.cpus or os.sched_getaffinity(0))
 
 
 def app_server(deployment):

@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import FdbenchError
 from ..paths import APPS, ROOT
@@ -90,8 +90,8 @@ class Server:
             check_port_free(cfg.port)
         else:
             cfg.port = free_port()
-        self.cfg = cfg
         self.deployment = deployments.get(cfg.deployment)
+        self.cfg = replace(cfg, workers=deployments.workers(self.deployment, cfg))
         self.ready_timeout = ready_timeout
         self.proc = None
         self.proxy = None  # nginx's Proxy, for a proxy deployment
@@ -146,6 +146,7 @@ class Server:
             "workers_advice": self.deployment.workers_advice or None,
             "threads": deployments.threads_of(self.deployment, self.cfg),
             "keep_alive": self.deployment.keep_alive,
+            "server_headers": self.deployment.server_headers,
             "source": self.deployment.source,
         }
         if self.proxy:

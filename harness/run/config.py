@@ -7,7 +7,8 @@ from dataclasses import KW_ONLY, MISSING, dataclass, fields
 from scenarios.matrix import PROFILES, SCENARIOS
 
 from ..errors import FdbenchError
-from ..infra.deployments import DEFAULT as DEFAULT_DEPLOYMENT, DEPLOYMENTS
+from ..infra import deployments as deployment_defs
+from ..infra.deployments import DEFAULT as DEFAULT_DEPLOYMENT
 from ..infra.serve import WORKER_CLASSES
 from ..targets import TARGETS
 from .external import check_url
@@ -133,8 +134,11 @@ def make_config(profile="default", targets=None, scenarios=None, repeat=None, wa
     if worker_class not in WORKER_CLASSES:
         raise FdbenchError(f"unknown worker class {worker_class!r}: choose from {', '.join(WORKER_CLASSES)}")
     alternate = p.alternate and paired is None and generator_processes == 1 and not target
-    deployments = choose("deployment", p.deployments if deployments is None else deployments,
-                         DEPLOYMENTS)
+    deployments = tuple(p.deployments if deployments is None else deployments)
+    if not deployments:
+        raise FdbenchError(f"no deployment given: choose from {', '.join(deployment_defs.DEPLOYMENTS)}")
+    for name in deployments:
+        deployment_defs.get(name)  # an unknown name or a bad @N says so before any trial
     if deployments != (DEFAULT_DEPLOYMENT,) and not alternate:
         raise FdbenchError("--deployments needs an alternating run (not --paired, --separate, "
                            "--target or several generator processes)")
