@@ -102,8 +102,8 @@ def test_two_runs_give_the_same_counts():
     file is touched (the run that wrote its .pyc counted 0.39% more before `precompile`), the
     checkout root gains an entry (Flask /json moved by 0.24% before `import_root`) and the
     database files of an earlier run are left in the work directory (they moved every count by
-    up to 0.04%). What still moves is what the process ids and the clients' ports change
-    (see the instructions module): 13 to 52 instructions in a phase of 112,000, so the bound
+    up to 0.04%). What still moves is what the process ids change (see the instructions
+    module): 13 to 52 instructions in a phase of 112,000, so the bound
     is 1e-3 of a total and of a request, far above that and far below any effect above."""
     bench_db = instr.WORKDIR / "bench.sqlite3"
     instr.remove_db_files(bench_db)
