@@ -50,7 +50,8 @@ def db_init(db):
 @click.option("--db", default=None, help=DB_HELP)
 @click.option("--workers", type=int, default=1, show_default=True)
 @click.option("--worker-class", default="sync", show_default=True, help="|".join(WORKER_CLASSES))
-@click.option("--variant", default="default", show_default=True, help="django only: default|stripped")
+@click.option("--variant", default="default", show_default=True,
+              help="default|orjson, and for django: stripped")
 @click.option("--deployment", default="gunicorn-sync", show_default=True,
               help="|".join(DEPLOYMENTS) + "; NAME@N: N worker processes per CPU")
 def serve(app, port, db, workers, worker_class, variant, deployment):

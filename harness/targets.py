@@ -12,17 +12,26 @@ Two lists of request paths, because two kinds of measurement need different thin
 """
 
 # target -> (app, variant): what a trial serves. "default" is the app as its community writes
-# it; Django is also measured without middleware, to say where the gap comes from.
+# it; Django is also measured without middleware, to say where the gap comes from; the
+# "orjson" variants encode their JSON with orjson (a library the article's "specific libraries
+# and tools" could mean), measured only where asked (`--apps`, the libraries profile).
 TARGETS = {
     "flask": ("flask", "default"),
     "django": ("django", "default"),
     "django-stripped": ("django", "stripped"),
     "baseline": ("baseline", "default"),
+    "flask-orjson": ("flask", "orjson"),
+    "django-orjson": ("django", "orjson"),
 }
-TARGET_NAMES = tuple(TARGETS)
-# each target's colour in every chart
+# the reference targets: what a run, the static passes and the instruction counts measure
+# unless told otherwise
+TARGET_NAMES = ("flask", "django", "django-stripped", "baseline")
+LIBRARIES = {"flask-orjson": "flask", "django-orjson": "django"}  # a library's target -> its app's
+# each target's name in tables and its colour in every chart
+LABELS = {"flask": "Flask", "django": "Django", "django-stripped": "Django, stripped",
+          "baseline": "baseline", "flask-orjson": "Flask + orjson", "django-orjson": "Django + orjson"}
 COLORS = {"flask": "#1f77b4", "django": "#2ca02c", "django-stripped": "#98df8a",
-          "baseline": "#7f7f7f"}
+          "baseline": "#7f7f7f", "flask-orjson": "#aec7e8", "django-orjson": "#bcbd22"}
 FRAMEWORKS = ("flask", "django", "django-stripped")  # every target but the bare WSGI ceiling
 
 # endpoint name -> the path requested

@@ -8,6 +8,7 @@ client too.
 
     .venv/bin/python scripts/wrk_alternating.py flask django /fortunes --pairs 10 --seconds 2
     .venv/bin/python scripts/wrk_alternating.py flask django /json --deployment granian
+    .venv/bin/python scripts/wrk_alternating.py flask flask-orjson /json
 """
 import argparse
 import math
@@ -25,8 +26,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def serve(app, port, cpu, deployment):
-    variant = ["--variant", "stripped"] if app == "django-stripped" else []
-    name = "django" if app == "django-stripped" else app
+    name, _, variant = app.partition("-")  # a target: django-stripped, flask-orjson, ...
+    variant = ["--variant", variant] if variant else []
     proc = subprocess.Popen(["taskset", "-c", str(cpu), os.path.join(ROOT, ".venv/bin/fdbench"),
                              "serve", name, *variant, "--port", str(port),
                              "--deployment", deployment], cwd=ROOT,

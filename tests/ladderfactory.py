@@ -13,7 +13,7 @@ LEVELS = {"saturation": None, "75%": 0.75, "25%": 0.25}
 
 
 def write_ladder_run(path, scenarios=("json", "db"), cycles=10, machine=None, costs=None, seed=1,
-                     requests=400):
+                     requests=400, targets=tuple(COSTS)):
     """costs: CPU-µs per request by target or (scenario, target), each slice within ±3% of it;
     a slice's latencies are lognormal around a fifth of its cost in ms."""
     path = Path(path)
@@ -26,7 +26,7 @@ def write_ladder_run(path, scenarios=("json", "db"), cycles=10, machine=None, co
             slowest = costs.get((scenario, "django"), costs["django"])
             rate = None if fraction is None else round(1e6 / slowest * fraction)
             for cycle in range(cycles):
-                for target in COSTS:
+                for target in targets:
                     cpu = round(costs.get((scenario, target), costs[target]) * rng.uniform(0.97, 1.03), 2)
                     rec = trial(scenario, target, cycle, cpu, rps=rate or 1e6 / cpu,
                                 mode="closed" if rate is None else "open")

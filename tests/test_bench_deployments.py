@@ -92,3 +92,15 @@ def test_compare_keeps_deployments_apart(served_run, tmp_path):
 
     cases = {c.case for c in compare(served_run.path, served_run.path).changes}
     assert any("[granian]" in c for c in cases) and any("[granian]" not in c for c in cases)
+
+
+def test_a_libraries_run_judges_orjson_per_framework(tmp_path, db_url):
+    """Each app beside its orjson variant in one alternating run: the variants serve the same
+    JSON, every slice is measured, and tools_speedup cites each framework's library speedup."""
+    cfg = make_config("libraries", scenarios=["json"], repeat=3, warmup=0.2, duration=0.3)
+    assert cfg.targets == ("flask", "flask-orjson", "django", "django-orjson")
+    run = Run.open(benching.bench(cfg, db_url, tmp_path).path)
+    assert all(t["status"] == "ok" for t in run.trials()), [t["reason"] for t in run.trials()]
+    claims = {i["claim"].key: i["verdict"] for i in judge(Evidence.from_dirs([run.path]))}
+    assert {"flask|orjson", "django|orjson"} <= set(claims["tools_speedup"].numbers)
+    assert "flask orjson" in claims["tools_speedup"].summary

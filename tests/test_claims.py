@@ -166,3 +166,20 @@ def test_the_answer_says_what_an_inconclusive_speed_leaves_open(low, words):
               {"claim": NS(key="modest"), "verdict": NS(verdict="supported", numbers={})},
               {"claim": NS(key="trivial"), "verdict": NS(verdict="inconclusive", numbers={})}]
     assert f": {words} (inconclusive); a modest difference" in sentence(ev, claims)
+
+
+def test_a_library_speedup_is_judged_per_framework(tmp_path):
+    """orjson makes Flask 25% cheaper and leaves Django as it was: Flask's speedup is above the
+    margin, Django's interval lies below it, so 'both can be made faster' is refuted."""
+    from harness.analysis.evidence import Evidence
+    from harness.claims.deployments import library_speedups, tools_rule
+    from tests.ladderfactory import write_ladder_run
+    run = write_ladder_run(tmp_path / "lib", costs={"flask": 100, "flask-orjson": 80, "django": 120,
+                                                    "django-orjson": 120},
+                           targets=("flask", "flask-orjson", "django", "django-orjson"))
+    found = library_speedups(Evidence.from_dirs([run]))
+    assert set(found) == {("flask", "orjson"), ("django", "orjson")}
+    assert found[("flask", "orjson")].ratio == pytest.approx(1.25, rel=0.02)
+    assert found[("django", "orjson")].ratio == pytest.approx(1.0, abs=0.02)
+    verdict, why = tools_rule(found)
+    assert verdict == "refuted" and "django" in why

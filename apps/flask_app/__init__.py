@@ -16,6 +16,10 @@ def create_app(database_url=None):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Several gunicorn workers write to one SQLite file: wait for the lock, don't fail.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    if os.environ.get("FDBENCH_APP_JSON") == "orjson":  # the `flask-orjson` target
+        from .orjson_provider import OrjsonProvider
+
+        app.json = OrjsonProvider(app)
     init_audit(app)  # the second database's bind, before init_app reads the binds
     db.init_app(app)
 

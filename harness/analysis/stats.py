@@ -12,6 +12,7 @@ SEED = 20_261_125
 RESAMPLES = 4_000
 MIN_N_CI = 3          # fewer values than this: a bootstrap CI (compare) would only echo the data
 COST = "cpu_us_per_request"
+DB_COST = "db_cpu_us_per_request"  # a database server's CPU (PostgreSQL), apart from COST
 PERCENTILES = ("p50", "p90", "p99", "p99.9")
 
 
@@ -94,8 +95,8 @@ def trials_frame(records: list[dict], run_id: str = "", machine: str = "",
     one are of it) gets its deployment in its scenario's name, "json [granian]", so that no
     statistic ever pools two deployments; `primary` says which rows are the first's."""
     cols = ["trial_id", "round", "target", "scenario", "path", "level", "mode", "rate", "requests",
-            "errors", "rps", COST, "server_cpu_s", "server_sys_s", "generator_cpu_pct", "status",
-            "reason", "histogram"]
+            "errors", "rps", COST, DB_COST, "server_cpu_s", "server_sys_s", "generator_cpu_pct",
+            "status", "reason", "histogram"]
     rows = [_flat(r, cols) for r in records]
     df = pd.DataFrame(rows, columns=cols + ["flags", "rss_worker_peak", *PERCENTILES, "max",
                                             *KERNEL_COLUMNS])
@@ -115,13 +116,17 @@ def _label_deployments(df: pd.DataFrame, records: list[dict], primary: str | Non
     first = primary or next((r["deployment"] for r in records if r.get("deployment")), "")
     df["deployment"] = [r.get("deployment") or first for r in records]
     df["primary"] = df["deployment"] == first
-    other = ~df["primary"]
-    df.loc[other, "scenario"] = df.loc[other, "scenario"] + " [" + df.loc[other, "deployment"] + "]"
+    df["scenario"] = [labelled(s, d, first) for s, d in zip(df["scenario"], df["deployment"])]
+
+
+def labelled(scenario: str, deployment: str, primary: str) -> str:
+    """'json' as served by granian in runs judged on gunicorn-sync -> 'json [granian]': no
+    ratio or median can then mix two deployments' slices."""
+    return scenario if deployment == primary else f"{scenario} [{deployment}]"
 
 
 def unlabelled(scenario: str) -> str:
-    """'json [granian]' -> 'json': a scenario's name without the deployment _label_deployments
-    gave it."""
+    """'json [granian]' -> 'json': a scenario's name without the deployment `labelled` gave it."""
     return scenario.split(" [", 1)[0]
 
 

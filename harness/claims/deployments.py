@@ -1,9 +1,11 @@
 """The article's "specific libraries and tools" sentence, decided on runs that served the apps
-under several deployments (`fdbench bench --deployments`, the `deployments` profile) by the
-rule of docs/verdicts.md § tools_speedup, written before any such run was read."""
+under several deployments (`fdbench bench --deployments`, the `deployments` profile) or beside
+their library variants (the `libraries` profile) by the rule of docs/verdicts.md §
+tools_speedup, written before any such run was read."""
 import numpy as np
 
 from ..analysis import ratios, stats
+from ..targets import LIBRARIES
 from .margins import ALPHA, TRIVIAL, percent
 from .registry import Verdict, claim
 from .speed import clean
@@ -36,10 +38,27 @@ def speedups(ev) -> dict:
     return {k: r for k, parts in out.items() for r in [ratios.pooled(parts)] if r is not None}
 
 
+def library_speedups(ev) -> dict:
+    """(framework, library) -> LogRatio of the app's CPU-µs per request over its library
+    variant's (flask over flask-orjson), at saturation under the first deployment: the two
+    alternate within each cycle, so each scenario's ratio is paired by cycle, and the scenarios
+    are pooled with equal weight."""
+    t = clean(ev.trials)
+    cases = [c for c in ev.cost_cases if ratios.level_of(c) == "saturation"]
+    out = {}
+    for variant, app in LIBRARIES.items():
+        if variant in set(t["target"]):
+            overall = ratios.family(t, cases, app, variant).overall
+            if overall is not None:
+                out[(app, variant.removeprefix(f"{app}-"))] = overall
+    return out
+
+
 def tools_rule(found: dict) -> tuple[str, str]:
     """docs/verdicts.md § tools_speedup."""
     if not found:
-        return "inconclusive", f"no deployment beside {BASE} was measured with both frameworks"
+        return "inconclusive", (f"no deployment beside {BASE} and no library variant was "
+                                "measured with both frameworks")
     confidence = 1 - ALPHA / len(found)   # Bonferroni over every (framework, deployment)
     faster = {f: [d for (g, d), r in found.items() if g == f and r.interval(confidence)[0] > TRIVIAL]
               for f in FRAMEWORKS}
@@ -49,7 +68,7 @@ def tools_rule(found: dict) -> tuple[str, str]:
         return "supported", "both frameworks served faster: " + "; ".join(
             f"{f} under {', '.join(ds)}" for f, ds in faster.items())
     if none:
-        return "refuted", f"no measured deployment makes {' or '.join(none)} faster by {percent(TRIVIAL)}"
+        return "refuted", f"no measured deployment or library makes {' or '.join(none)} faster by {percent(TRIVIAL)}"
     return "inconclusive", "some speedups' intervals reach below the margin"
 
 
@@ -57,25 +76,27 @@ def tools_rule(found: dict) -> tuple[str, str]:
     "tools_speedup",
     quote="By utilizing specific libraries and tools, both web frameworks can still be operated more quickly.",
     measured="Per framework, CPU-µs per request at saturation under each measured deployment "
-             f"against {BASE} (gunicorn's default sync worker, no keep-alive), scenarios pooled: "
-             "the tools measured are the servers and their keep-alive (deployments); libraries "
-             "such as orjson are not measured yet, and Django's cached template loader is "
-             "already on in the app (Django's default).",
-    rule=f"Supported if, for Flask and for Django, some deployment's speedup over {BASE} has "
-         f"its whole simultaneous interval (Bonferroni over framework × deployment) above "
+             f"against {BASE} (gunicorn's default sync worker, no keep-alive), and the app's "
+             "against its orjson variant's, scenarios pooled: the tools are the servers and "
+             "their keep-alive (deployments), the library orjson; Django's cached template "
+             "loader is already on in the app (Django's default).",
+    rule=f"Supported if, for Flask and for Django, some tool's speedup (a deployment over "
+         f"{BASE}, or a library over the app as written) has its whole simultaneous interval "
+         f"(Bonferroni over framework × tool) above "
          f"{TRIVIAL:g}; refuted if for either framework every deployment's interval lies below "
          f"{TRIVIAL:g}; inconclusive otherwise or with no such run (docs/verdicts.md § "
          f"tools_speedup).",
 )
 def tools_speedup(ev) -> Verdict:
-    found = speedups(ev)
+    found = speedups(ev) | library_speedups(ev)
     verdict, why = tools_rule(found)
     confidence = 1 - ALPHA / max(len(found), 1)
     cited = "; ".join(f"{f} {d} {r.estimate(confidence).text('{:.2f}', unit='x')}"
                       for (f, d), r in sorted(found.items()))
     text = f"{why[0].upper()}{why[1:]}."
     if cited:
-        text += (f" CPU-µs per request under {BASE} over each deployment's (> 1: faster), "
-                 f"simultaneous {confidence:.1%} intervals: {cited}.")
+        text += (f" CPU-µs per request under {BASE} over each deployment's, and the app's over "
+                 f"its library variant's (> 1: faster), simultaneous {confidence:.1%} "
+                 f"intervals: {cited}.")
     return Verdict(verdict, text, {f"{f}|{d}": r.estimate(confidence).as_dict()
                                    for (f, d), r in found.items()})

@@ -216,7 +216,8 @@ def _by_instructions(ev, label: str, stat, targets=("flask", "django"), fmt="{:.
     return text, values
 
 
-def _decide(ev, rule, pairs, what, name) -> Verdict:
+def _decide(ev, rule, pairs, what, name, more=lambda fam: {}) -> Verdict:
+    """`more(family)`: numbers a claim adds from the first pair's family."""
     fams = [family(ev, p) for p in pairs]
     if not fams[0].cases:
         return _missing(what)
@@ -225,7 +226,7 @@ def _decide(ev, rule, pairs, what, name) -> Verdict:
     served, per = _deployments_text(ev, name)
     text = f"{why[0].upper()}{why[1:]}. {cite(fams[0])}{note}{served}"
     return Verdict(verdict, text, {"django/flask": numbers(fams[0]), "reason": why, **extra,
-                                   **({"by_deployment": per} if per else {})})
+                                   **({"by_deployment": per} if per else {}), **more(fams[0])})
 
 
 _RULE_SPEED = (f"Estimand: Django/Flask CPU-µs per request, the geometric mean over paired "
@@ -263,11 +264,8 @@ def speed(ev) -> Verdict:
          f"lies wholly beyond {MODEST:g}x; inconclusive otherwise (docs/verdicts.md § modest).",
 )
 def modest(ev) -> Verdict:
-    v = _decide(ev, modest_rule, [DJANGO_FLASK], "Flask and Django", "modest")
-    if "django/flask" not in v.numbers:
-        return v
-    fam = family(ev, DJANGO_FLASK)
-    return Verdict(v.verdict, v.summary, {**v.numbers, "class": scenario_classes(fam)})
+    return _decide(ev, modest_rule, [DJANGO_FLASK], "Flask and Django", "modest",
+                   more=lambda fam: {"class": scenario_classes(fam)})
 
 
 @claim(

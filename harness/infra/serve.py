@@ -28,6 +28,8 @@ VARIANTS = {
     ("django", "default"): {"DJANGO_SETTINGS_MODULE": "fdproject.settings"},
     ("django", "stripped"): {"DJANGO_SETTINGS_MODULE": "fdproject.settings_stripped"},
     ("baseline", "default"): {},
+    ("flask", "orjson"): {"FDBENCH_APP_JSON": "orjson"},
+    ("django", "orjson"): {"DJANGO_SETTINGS_MODULE": "fdproject.settings", "FDBENCH_APP_JSON": "orjson"},
 }
 WORKER_CLASSES = ("sync", "gthread")
 

@@ -12,7 +12,7 @@ from PIL import Image  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullLocator  # noqa: E402
 
 from ..analysis.stats import PERCENTILES  # noqa: E402
-from ..targets import COLORS, TARGET_NAMES  # noqa: E402
+from ..targets import COLORS, TARGETS  # noqa: E402
 
 SIZE = (6.4, 3.2)
 PALETTE = 32
@@ -35,7 +35,7 @@ def _png(fig) -> str:
 
 
 def _order(rows):
-    rank = {t: i for i, t in enumerate(TARGET_NAMES)}
+    rank = {t: i for i, t in enumerate(TARGETS)}
     return sorted(rows, key=lambda r: (rank.get(r["target"], 99), r["machine"]))
 
 
@@ -144,8 +144,8 @@ def latency_distribution(curves: list[dict], case: str) -> str:
     fig, ax = _figure()
     machines = list(dict.fromkeys(sorted(c["machine"] for c in curves)))
     shown = set()
-    for c in sorted(curves, key=lambda c: (TARGET_NAMES.index(c["target"])
-                                           if c["target"] in TARGET_NAMES else 99, c["machine"])):
+    for c in sorted(curves, key=lambda c: (list(TARGETS).index(c["target"])
+                                           if c["target"] in TARGETS else 99, c["machine"])):
         x = [1 / (1 - p / 100) for p, _ in c["points"]]
         y = [us / 1000 for _, us in c["points"]]
         first = c["target"] not in shown
@@ -277,7 +277,8 @@ def _ratio_ticks(rows, modest) -> list[float]:
 def deployment_costs(scenarios: list, deployments: list, cells: dict) -> str:
     """What each choice costs a request: one panel per scenario, a group of bars per deployment,
     Flask and Django side by side (medians with their intervals) on one CPU-µs axis, so that a
-    framework's gap and a deployment's can be read against each other."""
+    framework's gap and a deployment's can be read against each other; a database server's
+    CPU-µs per request (PostgreSQL) is stacked on each bar, hatched."""
     fig, axes = plt.subplots(1, len(scenarios), figsize=(3.6 * len(scenarios) + 1, 3.4),
                              sharey=True, squeeze=False, layout="constrained")
     width = 0.38
@@ -289,10 +290,17 @@ def deployment_costs(scenarios: list, deployments: list, cells: dict) -> str:
             err = [[e.value - e.low if e and e.has_ci else 0 for e in ests],
                    [e.high - e.value if e and e.has_ci else 0 for e in ests]]
             ax.bar(x, values, width, yerr=err, capsize=2, color=COLORS[target], label=target)
+            db = [(cells.get((scenario, d, target), {}).get("db") or None) for d in deployments]
+            if any(db):
+                ax.bar(x, [e.value if e else 0.0 for e in db], width, bottom=values, color="white",
+                       edgecolor=COLORS[target], hatch="///", lw=0.5,
+                       label="database server" if i == 0 else None)
         ax.set_xticks(range(len(deployments)), deployments, rotation=30, ha="right", fontsize=8)
         ax.set_title(scenario, fontsize=10)
         ax.grid(axis="y", color="#ddd", lw=0.5)
-    axes[0][0].set_ylabel("server CPU-µs per request", fontsize=9)
+    stacked = any(c.get("db") for c in cells.values())
+    axes[0][0].set_ylabel("CPU-µs per request: app server" + (" + database server" if stacked else ""),
+                          fontsize=9)
     axes[0][-1].legend(fontsize=8, frameon=False)
     return _png(fig)
 

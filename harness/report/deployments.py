@@ -22,16 +22,20 @@ def section(ev) -> Markup:
                  "scenarios": _by_scenario(j["family"]),
                  **{name: j[name] for name in ("speed", "modest", "trivial")}}
                 for d, j in judged.items()]
+    metrics = (("cpu", "{:,.0f}"), ("db", "{:,.0f}"), ("rps", "{:,.0f}"))
     rows = [{"scenario": s, "deployment": d,
              **{f"{t}_{m}": _fmt(cells.get((s, d, t), {}).get(m), pattern)
-                for t in FRAMEWORKS for m, pattern in (("cpu", "{:,.0f}"), ("rps", "{:,.0f}"))}}
+                for t in FRAMEWORKS for m, pattern in metrics}}
             for s in scenarios for d in ev.deployments]
+    db_server = any(c.get("db") for c in cells.values())
     chart = charts.deployment_costs(scenarios, ev.deployments, cells)
     alt = (f"Server CPU-µs per request at saturation, one panel per scenario ({', '.join(scenarios)}), "
            f"bars per deployment ({', '.join(ev.deployments)}), Flask and Django side by side, "
-           "medians with 95% intervals")
+           "medians with 95% intervals"
+           + (", the database server's CPU-µs per request stacked on each" if db_server else ""))
     return Markup(Environment(autoescape=True).from_string(TEMPLATE).render(
-        verdicts=verdicts, rows=rows, scenarios=scenarios, chart=chart, alt=alt))
+        verdicts=verdicts, rows=rows, scenarios=scenarios, chart=chart, alt=alt,
+        db_server=db_server))
 
 
 def _by_scenario(fam) -> dict:
@@ -42,12 +46,14 @@ def _by_scenario(fam) -> dict:
 
 
 def _saturated(ev) -> dict:
-    """(scenario, deployment, target) -> {"cpu": Estimate, "rps": Estimate} of the saturated,
-    unflagged slices."""
+    """(scenario, deployment, target) -> {"cpu", "db", "rps": Estimate} of the saturated,
+    unflagged slices; "db" (the database server's CPU, apart from the app server's) is None
+    where the database runs inside the app (SQLite)."""
     out = {}
     for key, g in saturated(ev).groupby(["base", "deployment", "target"], sort=False):
-        out[key] = {
-            "cpu": stats.median_ci(g[stats.COST]), "rps": stats.median_ci(g["capacity_rps"].dropna())}
+        db = g[stats.DB_COST].dropna()
+        out[key] = {"cpu": stats.median_ci(g[stats.COST]), "db": stats.median_ci(db) if len(db) else None,
+                    "rps": stats.median_ci(g["capacity_rps"].dropna())}
     return out
 
 
@@ -67,8 +73,8 @@ same rules (docs/verdicts.md § Deployments).</p>
 {% for v in verdicts %}<tr><td>{{ v.deployment }}</td><td class="num">{{ v.overall }}</td>{% for s in scenarios %}<td class="num">{{ v.scenarios.get(s, '–') }}</td>{% endfor %}<td>{{ v.speed }}</td><td>{{ v.modest }}</td><td>{{ v.trivial }}</td></tr>
 {% endfor %}</tbody></table>
 <img class="chart" alt="{{ alt }}" src="data:image/png;base64,{{ chart }}">
-<table><caption>At saturation: server CPU-µs per request (the proxy's CPU included) and capacity in requests/s, medians with 95% intervals</caption>
-<thead><tr><th>scenario</th><th>deployment</th><th>Flask CPU-µs</th><th>Django CPU-µs</th><th>Flask rps</th><th>Django rps</th></tr></thead><tbody>
-{% for r in rows %}<tr><td>{{ r.scenario }}</td><td>{{ r.deployment }}</td><td class="num">{{ r.flask_cpu }}</td><td class="num">{{ r.django_cpu }}</td><td class="num">{{ r.flask_rps }}</td><td class="num">{{ r.django_rps }}</td></tr>
+<table><caption>At saturation: server CPU-µs per request (the proxy's CPU included){% if db_server %}, the database server's apart{% endif %}, and capacity in requests/s, medians with 95% intervals</caption>
+<thead><tr><th>scenario</th><th>deployment</th><th>Flask CPU-µs</th><th>Django CPU-µs</th>{% if db_server %}<th>Flask DB CPU-µs</th><th>Django DB CPU-µs</th>{% endif %}<th>Flask rps</th><th>Django rps</th></tr></thead><tbody>
+{% for r in rows %}<tr><td>{{ r.scenario }}</td><td>{{ r.deployment }}</td><td class="num">{{ r.flask_cpu }}</td><td class="num">{{ r.django_cpu }}</td>{% if db_server %}<td class="num">{{ r.flask_db }}</td><td class="num">{{ r.django_db }}</td>{% endif %}<td class="num">{{ r.flask_rps }}</td><td class="num">{{ r.django_rps }}</td></tr>
 {% endfor %}</tbody></table>
 """

@@ -11,11 +11,10 @@ import pandas as pd
 
 from ..analysis import cross_checks, security_gaps
 from ..analysis import versions as release_counts
-from ..targets import ENDPOINTS, TARGET_NAMES
+from ..targets import ENDPOINTS, LABELS, TARGET_NAMES
 
 KINDS = ("python", "templates", "config", "migrations")
 FEATURES = (*ENDPOINTS, "form", "admin", "shared")
-NAMES = {"flask": "Flask", "django": "Django", "baseline": "baseline", "django-stripped": "Django, stripped"}
 # What each admin's login is; the probe only sees whether it asks for one.
 ADMIN_LOGIN = {"django": "user accounts in the DB, a login form, sessions, per-model permissions",
                "flask": "HTTP Basic, one account from the config (Flask-Admin has no login of its own)"}
@@ -34,7 +33,7 @@ class Rows:
 
 
 def _name(key):
-    return NAMES.get(key, key)
+    return LABELS.get(key, key)
 
 
 def _ratio(num, den, fmt="{:.2f}"):

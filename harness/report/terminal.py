@@ -39,21 +39,21 @@ def footprint_tables(result) -> list[Table]:
 # --- the bench summary ----------------------------------------------------------------------
 
 def frame(trials):
+    first = next((t["deployment"] for t in trials if t.get("deployment")), "")
     rows = []
     for t in trials:
         lat = t.get("latency_us") or {}
-        rows.append({"scenario": case(t), "target": t["target"], "mode": t["mode"],
+        rows.append({"scenario": case(t, first), "target": t["target"], "mode": t["mode"],
                      "ok": t["status"] == "ok" and "errors" not in t["flags"],
                      "rps": t.get("rps"), "p50": lat.get("p50"), "p99": lat.get("p99"),
                      "cpu_us": t.get("cpu_us_per_request"), "flags": t["flags"]})
     return pd.DataFrame(rows)
 
 
-def case(trial):
+def case(trial, first):
     """Closed-loop trials by scenario; fixed-rate ones apart, labelled with their rate; a
-    deployment other than gunicorn's sync worker named beside the scenario."""
-    served = trial.get("deployment") or "gunicorn-sync"
-    scenario = trial["scenario"] + ("" if served == "gunicorn-sync" else f" [{served}]")
+    deployment other than the run's first named beside the scenario, as the analysis does."""
+    scenario = stats.labelled(trial["scenario"], trial.get("deployment") or first, first)
     if trial["mode"] == "closed":
         return scenario
     return f"{scenario} @{trial.get('rate') or 0:g}/s"

@@ -99,6 +99,9 @@ def database_from_url(url):
 DATABASES = {'default': database_from_url(os.environ['DATABASE_URL'])}
 # Persistent connections, as Django's deployment checklist recommends.
 DATABASES['default']['CONN_MAX_AGE'] = int(os.environ.get('DJANGO_CONN_MAX_AGE', '60'))
+
+# 'orjson': the views' JSON responses are encoded by orjson (the `django-orjson` target).
+FDBENCH_APP_JSON = os.environ.get('FDBENCH_APP_JSON', '')
 # A second database for the audit log (docs: "Multiple databases"), which the router sends
 # AuditEntry to. Unset, the project has one database and /twodb fails.
 if 'AUDIT_DATABASE_URL' in os.environ:

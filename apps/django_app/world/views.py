@@ -1,5 +1,6 @@
 import random
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
@@ -7,6 +8,9 @@ from django.shortcuts import redirect, render
 
 from .forms import MessageForm
 from .models import AuditEntry, Fortune, World
+
+if getattr(settings, "FDBENCH_APP_JSON", "") == "orjson":  # chosen once, at import
+    from .orjson_response import OrjsonResponse as JsonResponse  # noqa: F811
 
 
 def query_count(request):
