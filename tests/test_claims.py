@@ -166,6 +166,8 @@ def test_the_answer_says_what_an_inconclusive_speed_leaves_open(low, words):
               {"claim": NS(key="modest"), "verdict": NS(verdict="supported", numbers={})},
               {"claim": NS(key="trivial"), "verdict": NS(verdict="inconclusive", numbers={})}]
     assert f": {words} (inconclusive); a modest difference" in sentence(ev, claims)
+    ev.deployments = ["gunicorn-sync@3", "granian"]   # three sync workers still close every connection
+    assert sentence(ev, claims).startswith("On this machine (gunicorn-sync@3, no keep-alive, sqlite;")
 
 
 def test_a_library_speedup_is_judged_per_framework(tmp_path):

@@ -30,7 +30,7 @@ def _regime(ev) -> str:
     configs = [r.meta.get("config") or {} for r in ev.runs]
     if served == "gunicorn-sync" and any(c.get("worker_class") == "gthread" for c in configs):
         served = "gunicorn gthread"
-    keep = "no keep-alive" if served == "gunicorn-sync" else "keep-alive"
+    keep = "no keep-alive" if served.partition("@")[0] == "gunicorn-sync" else "keep-alive"
     where = "On this machine" if len(ev.runs) == 1 else f"On these {len(ev.runs)} runs"
     others = f"; other deployments below" if len(ev.deployments) > 1 else ""
     return (f"{where} ({served}, {keep}, {'/'.join(sorted(dbs)) or 'database unknown'}; one app "
