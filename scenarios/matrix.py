@@ -94,7 +94,7 @@ PROFILES = {
                                         "granian", "uwsgi", "nginx")),
     # Does a JSON library make either framework faster? Each app beside its orjson variant,
     # alternating within every cycle, on the scenarios that encode JSON (json: one small
-    # object; queries-20: a list of 20 rows), at saturation and 75%: about 4 minutes.
+    # object; queries-20: a list of 20 rows), at saturation and 75%: about 2 minutes.
     "libraries": Profile(scenarios=("json", "queries-20"), rounds=10, warmup_s=0.5,
                          duration_s=0.5, levels=(None, 0.75), probe_s=0.0, instructions=False,
                          static=False, targets=("flask", "flask-orjson", "django", "django-orjson")),
