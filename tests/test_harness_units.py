@@ -43,6 +43,36 @@ def test_sampler_counts_cpu_of_the_whole_tree(tmp_path):
     assert result["sampler_cpu_s"] < 0.1
 
 
+@pytest.mark.parametrize("reaped", [True, False])
+def test_reaped_children_are_counted_where_asked(tmp_path, reaped):
+    """A root that, once the window is open, runs one child that burns 0.4 s and exits (reaped
+    by the root), and one that was alive and burning at the window's start and exits in it: as
+    PostgreSQL's backends of short connections. With `reaped` both count, each for its time in
+    the window only; without, both are lost (the old figure)."""
+    go = tmp_path / "go"
+    wait = f"import os, time\nwhile not os.path.exists({str(go)!r}): time.sleep(0.01)\n"
+    early = BURN.format(s=0.3) + wait + BURN.format(s=0.3)   # 0.3 s before the window, 0.3 in it
+    code = ("import subprocess, sys\n"
+            f"first = subprocess.Popen([sys.executable, '-c', {early!r}])\n"
+            f"subprocess.run([sys.executable, '-c', {wait + BURN.format(s=0.4)!r}])\n"
+            "first.wait()\nimport time; time.sleep(5)\n")
+    root = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        time.sleep(1.0)  # the first child has burnt its 0.3 s and waits
+        sampler = ServerSampler([root.pid], interval=0.1, reaped=reaped)
+        sampler.begin()
+        go.touch()
+        time.sleep(2.0)  # both children burn and exit, the root reaps them
+        result = sampler.end()
+    finally:
+        root.kill()
+        root.wait()
+    if reaped:  # 0.4 + 0.3, plus start-up and polling; never the first child's 0.3 before
+        assert 0.65 <= result["cpu_s"] <= 0.95, result
+    else:
+        assert result["cpu_s"] < 0.1, result
+
+
 @pytest.mark.parametrize("code, low, high", [
     ("x = 0\nwhile True: x += 1\n", 0.0, 0.1),                 # user space only
     ("import os\nfd = os.open('/dev/null', os.O_WRONLY)\nwhile True: os.write(fd, b'x')\n",

@@ -17,7 +17,7 @@ TRIAL_FLAGS = {
                        "throughput is the generator's, not the server's",
     "near_generator_ceiling": "ran within 10% of the generator's calibrated ceiling",
     "worker_exited": "lost a gunicorn worker during the window",
-    "db_process_exited": "lost a database server process during the window",
+    "db_process_exited": "lost a database server process during the window (runs before reaped backends were counted)",
     "server_not_sampled": "loaded a server bench did not start: no server CPU or memory",
 }
 

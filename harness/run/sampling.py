@@ -74,10 +74,14 @@ def kernel_counters(procs):
 class ServerSampler:
     """Start with begin(), stop with end(); a thread tracks RSS every `interval` seconds."""
 
-    def __init__(self, pids, interval=1.0):
+    def __init__(self, pids, interval=1.0, reaped=False):
+        """reaped: also count the CPU of the roots' children that exited and were reaped, from
+        the roots' cumulative children times (for a server that forks a process per client)."""
         self.pids = list(pids)   # roots: gunicorn master (and the DB server when there is one)
+        self.reaped = reaped
         self.interval = interval
         self.start_cpu = {}
+        self.start_reaped = 0.0
         self.start_counters = dict.fromkeys(COUNTERS, 0)
         self.rss_peak = {}
         self.overhead_s = 0.0   # the sampler's own CPU time, so its cost can be reported
@@ -99,6 +103,20 @@ class ServerSampler:
                 pass
         return out
 
+    def reaped_cpu(self):
+        """CPU seconds of the roots' children that have exited and been reaped, over their
+        whole lives: the kernel adds a child's exact time to its parent's on reaping, /proc
+        reports the sum in clock ticks. A child that lived across the window's start was
+        counted live then, so the window's difference of live + reaped is its CPU in it."""
+        total = 0.0
+        for pid in self.pids:
+            try:
+                t = psutil.Process(pid).cpu_times()
+                total += t.children_user + t.children_system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
     def _track_rss(self):
         while not self._stop.wait(self.interval):
             t0 = time.thread_time()
@@ -111,6 +129,7 @@ class ServerSampler:
         self.refresh()
         snap = self.snapshot()
         self.start_cpu = {pid: cpu for pid, (cpu, _) in snap.items()}
+        self.start_reaped = self.reaped_cpu() if self.reaped else 0.0
         self.start_counters = kernel_counters(self._procs)
         self.rss_peak = {pid: rss for pid, (_, rss) in snap.items()}
         self.overhead_s = time.thread_time() - t0
@@ -129,6 +148,9 @@ class ServerSampler:
         counters = kernel_counters(self._procs)
         self.overhead_s += time.thread_time() - t0
         used = sum(cpu - self.start_cpu.get(pid, 0.0) for pid, (cpu, _) in snap.items())
+        if self.reaped:  # a child gone since begin(): its whole life is now in the reaped sum
+            gone = sum(cpu for pid, cpu in self.start_cpu.items() if pid not in snap)
+            used += self.reaped_cpu() - self.start_reaped - gone
         for pid, (_, rss) in snap.items():
             self.rss_peak[pid] = max(self.rss_peak.get(pid, 0), rss)
         return {
@@ -193,7 +215,9 @@ class Window:
         """servers: per server, the root pids of its process trees (an app server, and a
         proxy in front of it, count as one server)."""
         self.samplers = [ServerSampler(list(roots)) for roots in servers]
-        self.db = ServerSampler(db_pids) if db_pids else None
+        # PostgreSQL forks a backend per connection: a pool that opens and closes them (an
+        # overflow) leaves backends that live and die inside a window, counted only as reaped.
+        self.db = ServerSampler(db_pids, reaped=True) if db_pids else None
         self.cores = CoreMonitor(server_cpus)
 
     def begin(self):

@@ -49,8 +49,6 @@ def run_trial(spec, db_url, server_cpus=(), load_cpus=(), ceiling_rps=None, db_p
                 return failed_record(spec, f"gunicorn master exited: {server.log_tail(3)}")
             db = db_cost(db_url, db_sample, sample, result["requests"])
             record, hist = record_for(spec, server, sample, result, ceiling_rps, db)
-            if db_sample and db_sample["vanished"]:  # a backend's CPU time was lost
-                record["flags"].append("db_process_exited")
             return record, hist
     except FdbenchError as exc:
         return failed_record(spec, str(exc))
