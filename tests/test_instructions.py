@@ -99,12 +99,11 @@ def test_write_is_atomic_json(tmp_path):
 @needs_valgrind
 def test_two_runs_give_the_same_counts():
     """Two runs repeat within a few dozen instructions per phase, although between them an app
-    file is touched (the run that wrote its .pyc counted 0.39% more before `precompile`), the
-    checkout root gains an entry (Flask /json moved by 0.24% before `import_root`) and the
-    database files of an earlier run are left in the work directory (they moved every count by
-    up to 0.04%). What still moves is what the process ids change (see the instructions
-    module): 13 to 52 instructions in a phase of 112,000, so the bound
-    is 1e-3 of a total and of a request, far above that and far below any effect above."""
+    file is touched (the run that wrote its .pyc counted 0.39% more before `precompile`) and the
+    checkout root gains an entry (Flask /json moved by 0.24% before `import_root`): the bound,
+    1e-3 of a total and of a request, catches both. The process ids move counts by up to 4.6e-4
+    (see the instructions module), so the database files an earlier run leaves (0.04% before
+    `run_target` cleared them) are left here only to show they break nothing."""
     bench_db = instr.WORKDIR / "bench.sqlite3"
     instr.remove_db_files(bench_db)
     runs = [instr.measure(["flask", "baseline"], ["/json", "/db"], requests=3)]
