@@ -31,10 +31,11 @@ Repeatability: what moved counts between runs, and what is done about it.
   counts from two checkouts at different paths differ (Flask /db by up to 1.6% here). Compare
   counts from the same path; CI's checkout path is fixed.
 - Not fixed: the process ids (nor the served clients' ephemeral ports, which gunicorn puts in
-  the environ as a string). Counts moved with the pids by a few dozen instructions in a phase (measured on 2026-12-03: baseline /json's 0-request phase
-  114,090 and 114,077 in runs whose pids were 16,6xx and 4,9xx; served phases by up to 52 in
-  112,000; five runs in a row with neighbouring pids matched exactly). That is under 5e-4 of a phase
-  and far below what `fdbench compare` flags.
+  the environ as a string). Counts moved with the pids by a few dozen instructions in a phase
+  (measured on 2026-12-03: baseline /json's 0-request phase 114,090 and 114,077 in runs whose
+  pids were 16,6xx and 4,9xx; served phases by up to 52 in 112,000; five runs in a row with
+  neighbouring pids matched exactly). That is under 5e-4 of a phase and far below what
+  `fdbench compare` flags.
 
 instructions.json (schema 1):
     {"schema": 1, "valgrind": "valgrind-3.19.0", "python": "3.11.7", "packages": {...},
