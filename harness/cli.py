@@ -120,8 +120,9 @@ def _serve(cfg):
               help="with --budget: also add cycles until every scenario's interval is within "
                    "±PCT%")
 @click.option("--deployments", default=None,
-              help="comma list of " + ",".join(DEPLOYMENTS) + " (NAME@N: N workers per server CPU), each measured in turn "
-                   "[default: the profile's: gunicorn-sync; the deployments profile: all]")
+              help="comma list of " + ",".join(DEPLOYMENTS) + " (NAME@N: N workers per server "
+                   "CPU), each measured in turn [default: the profile's: gunicorn-sync; the "
+                   "deployments profile: all]")
 def bench(profile, targets, scenarios, db, repeat, warmup, duration, users, modes, workers,
           worker_class, out, resume, static, instructions, cycles, no_report, paired,
           generator_processes, target, locust_workers, master_port, budget, precision,

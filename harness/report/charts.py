@@ -34,9 +34,11 @@ def _png(fig) -> str:
     return base64.b64encode(out.getvalue()).decode("ascii")
 
 
+RANK = {t: i for i, t in enumerate(TARGETS)}  # every chart lists targets in this order
+
+
 def _order(rows):
-    rank = {t: i for i, t in enumerate(TARGETS)}
-    return sorted(rows, key=lambda r: (rank.get(r["target"], 99), r["machine"]))
+    return sorted(rows, key=lambda r: (RANK.get(r["target"], 99), r["machine"]))
 
 
 def _bars(ax, rows, key, err=True):
@@ -144,8 +146,7 @@ def latency_distribution(curves: list[dict], case: str) -> str:
     fig, ax = _figure()
     machines = list(dict.fromkeys(sorted(c["machine"] for c in curves)))
     shown = set()
-    for c in sorted(curves, key=lambda c: (list(TARGETS).index(c["target"])
-                                           if c["target"] in TARGETS else 99, c["machine"])):
+    for c in _order(curves):
         x = [1 / (1 - p / 100) for p, _ in c["points"]]
         y = [us / 1000 for _, us in c["points"]]
         first = c["target"] not in shown
