@@ -191,3 +191,49 @@ def test_t_quantile_used_is_students():
     r = ratios.from_logs([0.1, -0.1, 0.2, -0.2, 0.0, 0.0])
     lo, hi = r.interval()
     assert np.log(hi) - r.mean == pytest.approx(sps.t.ppf(0.975, 5) * r.se)
+
+
+# --- tools_speedup's library branch: app / its orjson variant, paired by cycle, at saturation,
+# json and queries-20 pooled (the libraries profile). Truths as measured on 2026-12-03.
+LIBRARY_MEASURED = {"flask": 1.015, "django": 1.04}
+
+
+def tools_verdicts(truths: dict, cycles: int, rng, reruns=RERUNS) -> list[str]:
+    from harness.claims.deployments import tools_rule
+    out = []
+    for _ in range(reruns):
+        found = {(f, "orjson"): family_of(simulate({"json": t, "queries-20": t}, cycles, rng,
+                                                   levels=("saturation",))).overall
+                 for f, t in truths.items()}
+        out.append(tools_rule(found)[0])
+    return out
+
+
+def test_library_speedup_interval_covers_on_both_sides():
+    rng = np.random.default_rng(31)
+    low = high = 0
+    for _ in range(RERUNS * 5):
+        r = family_of(simulate({"json": 1.03, "queries-20": 1.03}, 10, rng, levels=("saturation",))).overall
+        lo, hi = r.interval()
+        low += hi < 1.03
+        high += lo > 1.03
+    n = RERUNS * 5
+    assert 0.93 <= 1 - (low + high) / n <= 0.97 and low / n < 0.04 and high / n < 0.04, (low, high)
+
+
+@pytest.mark.parametrize("truth, verdict, at_most", [
+    (1.00, "supported", 0.01),   # no tool at all: never 'both can be made faster'
+    (1.05, "supported", 0.05),   # both exactly on the margin
+    (1.10, "refuted", 0.05),     # both truly faster by twice the margin
+])
+def test_tools_rule_errs_rarely(truth, verdict, at_most):
+    found = tools_verdicts({"flask": truth, "django": truth}, 10, np.random.default_rng(32))
+    assert found.count(verdict) / len(found) <= at_most, found.count(verdict)
+
+
+def test_tools_rule_finds_a_real_speedup_and_agrees_with_itself():
+    rng = np.random.default_rng(33)
+    big = tools_verdicts({"flask": 1.25, "django": 1.25}, 10, rng)
+    assert big.count("supported") / len(big) >= 0.95
+    a, b = (tools_verdicts(LIBRARY_MEASURED, 10, rng) for _ in range(2))
+    assert not any({x, y} == {"supported", "refuted"} for x, y in zip(a, b))
