@@ -26,7 +26,8 @@ def trial(scenario, target, rnd, cpu, rps=3000.0, flags=(), status="ok", errors=
             "rss_mb": {"master": 30.0, "workers": [41.0], "worker_peak": 41.0},
             "generator_cpu_pct": 95.0 if "generator_bound" in flags else 60.0,
             "flags": list(flags), "status": status, "reason": None if status == "ok" else "boom",
-            "histogram": f"histograms/{tid}.hdr"}
+            "histogram": f"histograms/{tid}.hdr", "deployment": "gunicorn-sync",
+            "served_by": {"deployment": "gunicorn-sync", "keep_alive": False}}
 
 
 def write_folder(path, trials, config, machine=None, status="complete"):

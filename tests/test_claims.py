@@ -160,14 +160,20 @@ def test_the_answer_says_what_an_inconclusive_speed_leaves_open(low, words):
 
     from harness.claims.answer import sentence
     overall = {"value": 1.2, "low": low, "high": 1.4}
-    ev = NS(runs=[NS(meta={"db": {"engine": "sqlite"}, "config": {}})], deployments=["gunicorn-sync"])
+    recorded = {"gunicorn-sync": False, "gunicorn-sync@3": False, "granian": True}
+    ev = NS(runs=[NS(meta={"db": {"engine": "sqlite"}, "config": {}})], deployments=["gunicorn-sync"],
+            keep_alive=recorded.get)
     claims = [{"claim": NS(key="speed"), "verdict": NS(verdict="inconclusive", numbers={
                    "django/flask": {"overall": overall, "scenarios": {}}})},
               {"claim": NS(key="modest"), "verdict": NS(verdict="supported", numbers={})},
               {"claim": NS(key="trivial"), "verdict": NS(verdict="inconclusive", numbers={})}]
     assert f": {words} (inconclusive); a modest difference" in sentence(ev, claims)
-    ev.deployments = ["gunicorn-sync@3", "granian"]   # three sync workers still close every connection
+    ev.deployments = ["gunicorn-sync@3", "granian"]   # as the trials recorded it, not by name
     assert sentence(ev, claims).startswith("On this machine (gunicorn-sync@3, no keep-alive, sqlite;")
+    ev.deployments = ["granian", "gunicorn-sync"]
+    assert sentence(ev, claims).startswith("On this machine (granian, keep-alive, sqlite;")
+    ev.deployments = ["uwsgi"]   # a run that recorded nothing says nothing
+    assert sentence(ev, claims).startswith("On this machine (uwsgi, sqlite;")
 
 
 def test_a_library_speedup_is_judged_per_framework(tmp_path):

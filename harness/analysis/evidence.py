@@ -168,6 +168,13 @@ class Evidence:
         t = self.trials.sort_values("primary", ascending=False, kind="stable")
         return [d for d in dict.fromkeys(t["deployment"]) if d]
 
+    def keep_alive(self, deployment: str) -> bool | None:
+        """Whether the deployment kept client connections open, as its trials recorded it
+        (served_by); None when no trial says."""
+        t = self.trials
+        seen = set(t.loc[t["deployment"] == deployment, "keep_alive"].dropna()) if len(t) else set()
+        return seen.pop() if len(seen) == 1 else None
+
     def cases_of(self, deployment: str) -> list[str]:
         """A deployment's laddered cost cases (as cost_cases, for any deployment)."""
         t = self.trials[self.trials["usable"] & (self.trials["deployment"] == deployment)]

@@ -99,7 +99,7 @@ def trials_frame(records: list[dict], run_id: str = "", machine: str = "",
             "status", "reason", "histogram"]
     rows = [_flat(r, cols) for r in records]
     df = pd.DataFrame(rows, columns=cols + ["flags", "rss_worker_peak", *PERCENTILES, "max",
-                                            *KERNEL_COLUMNS])
+                                            *KERNEL_COLUMNS, "keep_alive"])
     df["run_id"], df["machine"] = run_id, machine
     _label_deployments(df, records, primary)
     df["case"] = [_case(s, m, r, lv) for s, m, r, lv in
@@ -134,6 +134,7 @@ def _flat(rec: dict, cols: list[str]) -> dict:
     row = {c: rec.get(c) for c in cols}
     row["flags"] = tuple(rec.get("flags") or ())
     row["rss_worker_peak"] = (rec.get("rss_mb") or {}).get("worker_peak")
+    row["keep_alive"] = (rec.get("served_by") or {}).get("keep_alive")   # None: not recorded
     lat = rec.get("latency_us") or {}
     row.update({p: lat.get(p) for p in (*PERCENTILES, "max")})
     kernel = rec.get("server_kernel") or {}

@@ -27,13 +27,13 @@ def _regime(ev) -> str:
     """How the figures were served: they hold for this deployment and machine only."""
     dbs = {(r.meta.get("db") or {}).get("engine") for r in ev.runs} - {None}
     served = ev.deployments[0] if ev.deployments else "gunicorn-sync"
+    keep = {True: "keep-alive, ", False: "no keep-alive, ", None: ""}[ev.keep_alive(served)]
     configs = [r.meta.get("config") or {} for r in ev.runs]
     if served == "gunicorn-sync" and any(c.get("worker_class") == "gthread" for c in configs):
         served = "gunicorn gthread"
-    keep = "no keep-alive" if served.partition("@")[0] == "gunicorn-sync" else "keep-alive"
     where = "On this machine" if len(ev.runs) == 1 else f"On these {len(ev.runs)} runs"
     others = f"; other deployments below" if len(ev.deployments) > 1 else ""
-    return (f"{where} ({served}, {keep}, {'/'.join(sorted(dbs)) or 'database unknown'}; one app "
+    return (f"{where} ({served}, {keep}{'/'.join(sorted(dbs)) or 'database unknown'}; one app "
             f"under load at a time{others})")
 
 
