@@ -380,3 +380,35 @@ def test_several_runs_in_chromium_at_1280_px_and_printed(two_machines, tmp_path)
     assert shot.stat().st_size > 20_000
     shutil.copy(shot, MACHINES_SHOT)
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 200_000
+
+
+def test_cost_by_database_keeps_deployments_apart_and_flagged_slices_out(tmp_path):
+    """A PostgreSQL run served under two deployments, beside a SQLite run: each (case, target)
+    row is one deployment's, the DB server's CPU is apart, and a contended slice with an absurd
+    cost moves no median."""
+    import json
+
+    from harness.analysis.evidence import Evidence
+    from harness.report.sections import _by_database
+
+    def pg(target, rnd, cpu, db, deployment, flags=()):
+        return {**trial("db", target, rnd, cpu, flags=flags), "deployment": deployment,
+                "db_cpu_us_per_request": db, "total_cpu_us_per_request": cpu + db}
+
+    sqlite = write_run(tmp_path / "sqlite", scenarios=("db",))
+    trials = [pg(target, rnd, cpu, db, dep)
+              for rnd in range(3) for dep, scale in (("gunicorn-sync", 1), ("granian", 0.5))
+              for target, cpu, db in (("flask", 900 * scale, 140), ("django", 800 * scale, 90))]
+    trials.append(pg("flask", 3, 99_000, 9_000, "gunicorn-sync", ("contended",)))
+    folder = write_run(tmp_path / "pg", scenarios=("db",), rounds=0)
+    meta = json.loads((folder / "run.json").read_text())
+    meta["db"] = {"engine": "postgresql"}
+    meta["config"]["deployments"] = ["gunicorn-sync", "granian"]
+    (folder / "run.json").write_text(json.dumps(meta))
+    (folder / "trials.jsonl").write_text("".join(json.dumps(t) + "\n" for t in trials))
+    cells, engines = _by_database(Evidence.from_dirs([sqlite, folder]))
+    assert engines == ["sqlite", "postgresql"]
+    assert cells[("db", "flask")]["postgresql"] == {"cpu": "900", "db": "140", "total": "1,040"}
+    assert cells[("db [granian]", "flask")]["postgresql"] == {"cpu": "450", "db": "140", "total": "590"}
+    assert cells[("db [granian]", "django")]["postgresql"]["cpu"] == "400"
+    assert cells[("db", "django")]["sqlite"]["db"] == "–"

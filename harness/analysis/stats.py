@@ -13,6 +13,7 @@ RESAMPLES = 4_000
 MIN_N_CI = 3          # fewer values than this: a bootstrap CI (compare) would only echo the data
 COST = "cpu_us_per_request"
 DB_COST = "db_cpu_us_per_request"  # a database server's CPU (PostgreSQL), apart from COST
+TOTAL_COST = "total_cpu_us_per_request"  # both; None where an external database was not sampled
 PERCENTILES = ("p50", "p90", "p99", "p99.9")
 
 
@@ -95,7 +96,7 @@ def trials_frame(records: list[dict], run_id: str = "", machine: str = "",
     one are of it) gets its deployment in its scenario's name, "json [granian]", so that no
     statistic ever pools two deployments; `primary` says which rows are the first's."""
     cols = ["trial_id", "round", "target", "scenario", "path", "level", "mode", "rate", "requests",
-            "errors", "rps", COST, DB_COST, "server_cpu_s", "server_sys_s", "generator_cpu_pct",
+            "errors", "rps", COST, DB_COST, TOTAL_COST, "server_cpu_s", "server_sys_s", "generator_cpu_pct",
             "status", "reason", "histogram"]
     rows = [_flat(r, cols) for r in records]
     df = pd.DataFrame(rows, columns=cols + ["flags", "rss_worker_peak", *PERCENTILES, "max",

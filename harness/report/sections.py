@@ -11,8 +11,9 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from .. import store
-from ..analysis import by_path, sweep_stats
+from ..analysis import by_path, stats, sweep_stats
 from ..analysis import versions as release_counts
+from ..claims.speed import clean
 from . import charts, rows
 
 # static/<name>.json -> (section id, heading, the tables drawn from it)
@@ -80,9 +81,10 @@ def versions_sections(ev) -> list[dict]:
 TEMPLATE = """
 {% if dbs %}
 <h2 id="databases">Cost by database (CPU-µs per request, median of trials)</h2>
-<p>gunicorn = the app's processes; DB = the PostgreSQL server's processes when fdbench ran
-it (SQLite runs inside the app, so its cost is all in the gunicorn column).</p>
-<table><thead><tr><th>scenario</th><th>target</th>{% for e in engines %}<th>{{ e }}: gunicorn</th><th>{{ e }}: DB</th><th>{{ e }}: total</th>{% endfor %}</tr></thead><tbody>
+<p>app server = the app's processes (and a proxy in front, if any); DB = the PostgreSQL
+server's processes when fdbench ran it (SQLite runs inside the app, so its cost is all in the
+app server's column). Medians of the slices the verdicts use; flagged slices are left out.</p>
+<table><thead><tr><th>scenario</th><th>target</th>{% for e in engines %}<th>{{ e }}: app server</th><th>{{ e }}: DB</th><th>{{ e }}: total</th>{% endfor %}</tr></thead><tbody>
 {% for (case, target), by_engine in dbs.items() %}<tr><td>{{ case }}</td><td>{{ target }}</td>
 {% for e in engines %}{% set c = by_engine.get(e, {}) %}<td class="num">{{ c.get('cpu', '–') }}</td><td class="num">{{ c.get('db', '–') }}</td><td class="num">{{ c.get('total', '–') }}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table>
@@ -102,38 +104,37 @@ it (SQLite runs inside the app, so its cost is all in the gunicorn column).</p>
 
 
 def scaling_and_databases(ev) -> Markup:
-    runs = [(r, store.Run(r.path, r.meta).trials()) for r in ev.runs]
-    sweeps = [_sweep(r, trials) for r, trials in runs if r.meta.get("scaling")]
-    dbs, engines = _by_database([(r, t) for r, t in runs if not r.meta.get("scaling")])
+    sweeps = [_sweep(r, store.Run(r.path, r.meta).trials()) for r in ev.runs if r.meta.get("scaling")]
+    dbs, engines = _by_database(ev)
     html = Environment(autoescape=True).from_string(TEMPLATE).render(
-        sweeps=sweeps, dbs=dbs if len(engines) > 1 or _has_db_cpu(runs) else {}, engines=engines)
+        sweeps=sweeps, dbs=dbs if len(engines) > 1 or _has_db_cpu(dbs) else {}, engines=engines)
     return Markup(html)
 
 
-def _has_db_cpu(runs):
-    return any(t.get("db_cpu_us_per_request") is not None for _, trials in runs for t in trials)
+def _has_db_cpu(dbs) -> bool:
+    return any(c["db"] != "–" for by in dbs.values() for c in by.values())
 
 
 def _fmt(values):
-    values = [v for v in values if v is not None]
+    values = [v for v in values if v is not None and v == v]
     return f"{statistics.median(values):,.0f}" if values else "–"
 
 
-def _by_database(runs):
-    """(case, target) → engine → median gunicorn, DB and total CPU-µs per request."""
-    cells, engines = {}, []
-    for run, trials in runs:
-        engine = (run.meta.get("db") or {}).get("engine", "?")
-        if engine not in engines:
-            engines.append(engine)
-        for t in trials:
-            if t.get("status") != "ok" or t.get("errors"):
-                continue
-            case = t["scenario"] + (f" (open {t['rate']:g}/s)" if t["mode"] == "open" else "")
-            cell = cells.setdefault((case, t["target"]), {}).setdefault(engine, {"cpu": [], "db": [], "total": []})
-            cell["cpu"].append(t.get("cpu_us_per_request"))
-            cell["db"].append(t.get("db_cpu_us_per_request"))
-            cell["total"].append(t.get("total_cpu_us_per_request"))
+def _by_database(ev):
+    """(case, target) → engine → median app server, DB and total CPU-µs per request, from the
+    slices the verdicts use (flagged ones out); cases keep their deployment's label, so no
+    median mixes two deployments. Scaling sweeps are apart."""
+    engine_of = {r.run_id: (r.meta.get("db") or {}).get("engine", "?")
+                 for r in ev.runs if not r.meta.get("scaling")}
+    t = clean(ev.trials)
+    t = t.loc[t["usable"] & t["run_id"].isin(engine_of)]
+    engines = list(dict.fromkeys(engine_of.values()))
+    cells = {}
+    for (case, target, run_id), g in t.groupby(["case", "target", "run_id"], sort=False):
+        cell = cells.setdefault((case, target), {}).setdefault(
+            engine_of[run_id], {"cpu": [], "db": [], "total": []})
+        for key, column in (("cpu", stats.COST), ("db", stats.DB_COST), ("total", stats.TOTAL_COST)):
+            cell[key] += list(g[column])
     out = {k: {e: {m: _fmt(v) for m, v in c.items()} for e, c in by.items()}
            for k, by in sorted(cells.items())}
     return out, engines
