@@ -200,3 +200,25 @@ def test_a_block_that_adds_no_pair_stops_its_scenario():
     fake = Fake({"json": 13, "db": 7}, stuck=("db",))
     assert fake.loop(left=100) == {"db": "no new pairs"}
     assert fake.blocks == [("db", 4), ("json", 10)]
+
+
+def test_a_scenario_left_wide_by_one_level_is_planned_to_clear_its_cheapest_bound(tmp_path):
+    """A real default run (20261203-100731) lost 8 of 10 saturated queries-5 pairs to contention:
+    its interval held 1/1.5 to 1.5, "modest" was left open and the planner, aiming at the bound
+    nearest the estimate (1), called it hopeless at 397 cycles. Equal costs here, two saturated
+    pairs left: the plan must be a block or so, for the far bound, not hundreds."""
+    from harness.analysis.evidence import Evidence
+    from harness.claims.precision import needs
+    from tests.ladderfactory import write_ladder_run
+
+    folder = write_ladder_run(tmp_path / "run", scenarios=("json",), costs={"django": 420.0, "flask": 420.0})
+    lines = [json.loads(line) for line in (folder / "trials.jsonl").read_text().splitlines()]
+    for t in lines:
+        if t["level"] == "saturation" and t["round"] >= 2:
+            t["flags"] = ["contended"]
+        elif t["level"] == "saturation" and t["target"] == "django":   # this machine's ±25%
+            t["cpu_us_per_request"] = 420.0 * (1.25, 0.8)[t["round"]]
+    (folder / "trials.jsonl").write_text("".join(json.dumps(t) + "\n" for t in lines))
+    (need,) = needs(Evidence.from_dirs([folder]))
+    assert need.scenario == "json" and ("holds 1.5" in need.why or "holds 0.667" in need.why), need
+    assert need.cycles <= 2 * need.have, need

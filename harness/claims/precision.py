@@ -40,16 +40,19 @@ def needs(ev, precision_pct: float | None = None) -> list[Need]:
         have = max(round(r.n / levels), 1)   # pairs per level: a flagged slice drops one
         low, high = fam.scenario_interval(scenario)
         open_at = [b for b in BOUNDS if low < b < high]
-        targets = [abs(r.mean - math.log(b)) for b in open_at]
-        why = [f"interval [{low:.2f}, {high:.2f}] holds {_name(b)}" for b in open_at[:1]]
+        # the open bound farthest from the estimate is the cheapest to clear: planned first, so
+        # that a verdict a few cycles settle (modest, across 1.5) is not given up with one that
+        # would take hundreds (speed, with the estimate near 1); asked again after each block
+        target, bound = max(((abs(r.mean - math.log(b)), b) for b in open_at), default=(None, None))
+        why = [f"interval [{low:.2f}, {high:.2f}] holds {_name(bound)}"] if open_at else []
         if precision_pct:
             half = math.log(1 + precision_pct / 100)
             if (math.log(high) - math.log(low)) / 2 > half:
-                targets.append(half)
+                target = half if target is None else min(target, half)
                 why.append(f"wider than ±{precision_pct:g}%")
-        if not targets:
+        if target is None:
             continue
-        cycles = _cycles_for(r.se, have, min(targets), fam.family_confidence())
+        cycles = _cycles_for(r.se, have, target, fam.family_confidence())
         out.append(Need(scenario, cycles, have, "; ".join(why)))
     return sorted(out, key=lambda n: n.more)
 
