@@ -79,6 +79,22 @@ def test_recorded_django_conn_max_age_is_the_settings_value():
     assert int(out.stdout) == recorded == 60
 
 
+def test_recorded_flask_pool_is_the_apps():
+    """run.json's pool must be the one the Flask app builds on a database server (and SQLAlchemy's
+    own on SQLite, which the app leaves alone but for its busy timeout)."""
+    for url in ("postgresql+psycopg://fdbench@127.0.0.1/nowhere", "sqlite:////tmp/x.sqlite3"):
+        out = subprocess.run(
+            [sys.executable, "-c", "from flask_app import create_app; from flask_app.models import db\n"
+             f"with create_app({url!r}).app_context(): p = db.engine.pool\n"
+             "print(type(p).__name__, p.size(), p._max_overflow)"],
+            cwd=APPS, capture_output=True, text=True, check=True, env={"PATH": "/usr/bin"})
+        recorded = dbmod.connection_policy(url)["flask"]
+        assert out.stdout.split() == [recorded["pool"], str(recorded["pool_size"]),
+                                      str(recorded["max_overflow"])]
+        assert (recorded["pool_size"], recorded["max_overflow"]) == (
+            (0, -1) if url.startswith("postgresql") else (5, 10))
+
+
 def test_missing_postgres_fails_the_tests_unless_allowed(monkeypatch):
     """CI must not turn green by skipping every PostgreSQL test."""
     from tests import pgsupport

@@ -16,6 +16,12 @@ def create_app(database_url=None):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Several gunicorn workers write to one SQLite file: wait for the lock, don't fail.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    else:
+        # The pool sized to the server's threads, whatever their number, as Django's persistent
+        # connections are (one per thread, CONN_MAX_AGE): every connection opened is kept
+        # (SQLAlchemy's "no limit"). Its default keeps 5 and lets 10 more come and go, fewer
+        # than a server that runs its own pool of threads (Granian) uses at once.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": 0, "max_overflow": -1}
     if os.environ.get("FDBENCH_APP_JSON") == "orjson":  # the `flask-orjson` target
         from .orjson_provider import OrjsonProvider
 

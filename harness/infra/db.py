@@ -223,16 +223,21 @@ def server_settings(conn):
     return {name: setting + (f" ({unit})" if unit else "") for name, setting, unit in rows}
 
 
+# apps/flask_app's engine options on a database server: the pool keeps every connection
+FLASK_POOL_OPTIONS = {"pool_size": 0, "max_overflow": -1}
+
+
 def connection_policy(url):
-    """How each app holds its connections (per gunicorn worker), as run.json records it.
-    SQLAlchemy's pool is read from an engine built as Flask-SQLAlchemy builds it (no pool
-    options); Django's CONN_MAX_AGE from the variable its settings read (default 60 there,
-    checked by tests/test_db_settings.py)."""
-    pool = engine(url).pool
+    """How each app holds its connections (per server worker), as run.json records it.
+    SQLAlchemy's pool is read from an engine built with the Flask app's options for a server
+    database (FLASK_POOL_OPTIONS); Django's CONN_MAX_AGE from the variable its settings read
+    (default 60 there). tests/test_pg.py checks both against the apps."""
+    pool = sa.create_engine(url, **({} if url.startswith("sqlite") else FLASK_POOL_OPTIONS)).pool
     size = pool.size() if hasattr(pool, "size") else None
     return {
         "flask": {"pool": type(pool).__name__, "pool_size": size,
-                  "max_overflow": getattr(pool, "_max_overflow", None)},
+                  "max_overflow": getattr(pool, "_max_overflow", None),
+                  **({"kept": "every connection opened (no limit)"} if size == 0 else {})},
         "django": {"CONN_MAX_AGE": _int_or_raw(os.environ.get("DJANGO_CONN_MAX_AGE", "60"))},
         "baseline": {"connections": "one per worker, autocommit; BEGIN/COMMIT around /updates"},
     }
