@@ -2,7 +2,6 @@
 within the run's time budget. A real short run on gunicorn and the lean generator (what is
 open is faked, so the test does not hang on this machine's noise or on the claims' rules), and
 the loop's stopping rules on fakes alone."""
-import itertools
 import json
 import shutil
 
@@ -61,17 +60,6 @@ def test_extra_cycles_continue_the_runs_numbering(adaptive_run):
         order = [t["target"] for t in extra if t["round"] == c and t["level"] == "saturation"]
         assert order == (["flask", "django"] if c % 2 == 0 else ["django", "flask"])
     assert min(t["order"] for t in extra) > max(t["order"] for t in planned)
-
-
-def test_planned_cycles_run_in_two_passes_at_one_rate_per_level(adaptive_run):
-    """Cycles 0-1 of every scenario, then cycle 2 of every scenario: a minute's disturbance
-    cannot take all of one case's pairs. The second pass offers the first pass's rates."""
-    run, planned, _ = adaptive_run
-    blocks = [key for key, _ in itertools.groupby((t["scenario"], t["round"] < 2) for t in planned)]
-    assert blocks == [("json", True), ("db", True), ("json", False), ("db", False)]
-    for scenario in ("json", "db"):
-        rates = {t["rate"] for t in planned if t["scenario"] == scenario and t["level"] == "75%"}
-        assert len(rates) == 1 and None not in rates, rates
 
 
 def test_extra_cycles_reuse_the_runs_rates(adaptive_run):

@@ -9,7 +9,6 @@ import pytest
 from harness.run import alternate
 from harness.run.alternate import AlternatingLoad, ladder_rate
 from harness.run.config import make_config
-from harness.run.bench import batches
 from harness.run.plan import planned_trials
 from harness.run.sampling import ServerSampler
 from harness.infra.serve import Server, ServeConfig
@@ -26,11 +25,7 @@ def test_ladder_rate_is_a_share_of_the_slower_frameworks_capacity():
 def test_plan_alternates_the_order_every_cycle_and_puts_saturation_first():
     cfg = make_config("quick", targets=["flask", "django", "baseline"], scenarios=["json"])
     specs = planned_trials(cfg)
-    first, second = [s for s in specs if s.round < 2], [s for s in specs if s.round == 2]
-    assert specs == first + second   # two passes: cycles 0-1, then 2, minutes apart
-    for part, n in ((first, 6), (second, 3)):   # each pass starts at saturation
-        assert cfg.alternate and [s.level for s in part[:n]] == ["saturation"] * n
-        assert part[n].level == "75%"
+    assert cfg.alternate and [s.level for s in specs[:9]] == ["saturation"] * 9
     cycles = [[s.target for s in specs if s.round == c and s.level == "saturation"] for c in range(3)]
     assert cycles == [["flask", "django", "baseline"], ["baseline", "django", "flask"],
                       ["flask", "django", "baseline"]]
@@ -76,8 +71,7 @@ def test_run_scenario_sets_the_ladder_from_the_measured_capacity(db_url):
     cfg = make_config("quick", targets=["flask", "baseline"], scenarios=["json"], duration=0.3,
                       warmup=0.2)
     probes = []
-    first_pass = batches(planned_trials(cfg), cfg)[0]   # as bench hands it over
-    records = [r for r, _ in alternate.run_scenario(first_pass, db_url, cfg.server_cpus,
+    records = [r for r, _ in alternate.run_scenario(planned_trials(cfg), db_url, cfg.server_cpus,
                                                     cfg.load_cpus, warmup_s=0.2, probe_s=0.5,
                                                     on_probe=probes.append)]
     assert all(r["status"] == "ok" for r in records), [r.get("reason") for r in records]

@@ -1,7 +1,6 @@
 """`fdbench bench`: run the planned trials with a progress bar, storing each one as it
 finishes, so that Ctrl-C (or a crash) leaves a `partial` run that `--resume` can complete; and,
 block by block, extra alternating cycles of one scenario (the adaptive phase, pipeline.py)."""
-import bisect
 import itertools
 import json
 import time
@@ -22,7 +21,7 @@ from .alternate import run_scenario
 from .config import stored_config
 from .external import probe, run_target_trial
 from .generator import Generators
-from .plan import more_slices, open_loop_trials, passes, planned_trials, rated_levels
+from .plan import more_slices, open_loop_trials, planned_trials, rated_levels
 from .trial import run_paired, run_trial
 
 console = Console(stderr=True)
@@ -53,13 +52,11 @@ def run_meta(cfg, db_url, throwaway=False):
 
 
 def batches(specs, cfg):
-    """Specs that run as one trial: alternating, one pass of a scenario's slices; with
-    pairing, a round's cost trials of one scenario (same rate); every other spec alone."""
-    first_cycles = [cycles[0] for cycles in passes(cfg.rounds)]
-
+    """Specs that run as one trial: alternating, a scenario's slices; with pairing, a round's
+    cost trials of one scenario (same rate); every other spec alone."""
     def key(spec):
         if cfg.alternate:
-            return (spec.deployment, spec.scenario, bisect.bisect(first_cycles, spec.round))
+            return (spec.deployment, spec.scenario)
         if cfg.paired and spec.mode == "open":
             return (spec.round, spec.scenario, spec.rate)
         return (spec.trial_id,)
@@ -67,27 +64,17 @@ def batches(specs, cfg):
 
 
 def run_alternating(run, batch, db_url, cfg, ceiling, progress, task, db_pids):
-    """One pass of a scenario's slices, each stored as it ends. A pass cut short runs again
-    whole on resume (the first pass's rates come from capacities measured in the same sitting),
-    so its earlier slices are dropped first; a later pass offers the first pass's rates, and
-    the kernel probe runs in the first. How long the passes took is kept: the adaptive cycles
-    are planned from it."""
+    """A scenario's slices, each stored as it ends. A scenario cut short runs again whole on
+    resume (its rates come from capacities measured in the same sitting), so its earlier slices
+    are dropped first. How long it took is kept: the adaptive cycles are planned from it."""
     run.drop_trials({spec.trial_id for spec in batch})
     scenario, deployment = batch[0].scenario, batch[0].deployment
-    first = min(spec.round for spec in batch) == 0
     progress.update(task, description=f"{scenario:<11} alternating")
-    if first:
-        run.drop_lines("kernel.jsonl", lambda line: line.get("scenario") == scenario
-                       and line.get("deployment", DEFAULT_DEPLOYMENT) == deployment)
-    else:
-        rates = stored_rates(run, scenario, deployment)
-        batch = [replace(spec, rate=rates.get(spec.fraction)) if spec.fraction else spec
-                 for spec in batch]
-    timing = store_slices(run, batch, db_url, cfg, ceiling, db_pids, progress, task,
-                          cfg.probe_s if first else 0.0)
+    run.drop_lines("kernel.jsonl", lambda line: line.get("scenario") == scenario
+                   and line.get("deployment", DEFAULT_DEPLOYMENT) == deployment)
+    timing = store_slices(run, batch, db_url, cfg, ceiling, db_pids, progress, task, cfg.probe_s)
     if deployment == cfg.deployments[0]:  # the adaptive cycles are the first deployment's
-        before = 0.0 if first else adaptive_entry(run, scenario).get("planned_s", 0.0)
-        keep_timing(run, scenario, timing, planned_s=round(before + timing["wall_s"], 1))
+        keep_timing(run, scenario, timing, planned_s=timing["wall_s"])
 
 
 def store_slices(run, specs, db_url, cfg, ceiling, db_pids, progress, task, probe_s=0.0):
@@ -134,11 +121,10 @@ def extra_targets(cfg):
     return [t for t in cfg.targets if t in FRAMEWORKS]
 
 
-def stored_rates(run, scenario, deployment=DEFAULT_DEPLOYMENT):
+def stored_rates(run, scenario):
     """fraction -> the requests/s the run's open-loop slices of `scenario` were offered."""
     return {t["fraction"]: t["rate"] for t in run.trials()
-            if t.get("scenario") == scenario and t.get("fraction") is not None and t.get("rate")
-            and t.get("deployment", DEFAULT_DEPLOYMENT) == deployment}
+            if t.get("scenario") == scenario and t.get("fraction") is not None and t.get("rate")}
 
 
 def block_estimate(run, cfg, scenario, cycles, blocks=1):

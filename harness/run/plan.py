@@ -1,7 +1,6 @@
 """From a config to the list of trials, in the order they run: apps interleaved within each
 round and the order rotated between rounds (A B C, B C A, ...), so a slow drift of the machine
 never lands on one app alone."""
-import math
 from dataclasses import dataclass, replace
 
 from scenarios.matrix import COST_RATES, SCENARIOS
@@ -57,31 +56,15 @@ def cycle_order(items, cycle):
     return list(items) if cycle % 2 == 0 else list(reversed(items))
 
 
-# A scenario's planned cycles run in this many passes over the scenarios, minutes apart. A
-# disturbance of the machine that lasts a minute (a neighbour's burst adding the same CPU-µs to
-# every request of both apps) then reaches some of a case's pairs, where it shows as spread in
-# its interval, not all of them, where it would move the estimate unseen: with one pass, three
-# default runs' overall ratios were 1.12, 1.09 and 1.08, the first and last intervals apart.
-PASSES = 2
-
-
-def passes(rounds):
-    """The planned cycles in PASSES runs of consecutive cycles: range(10) -> 0-4, 5-9."""
-    size = max(math.ceil(rounds / PASSES), 1)
-    return [range(start, min(start + size, rounds)) for start in range(0, rounds, size)]
-
-
 def alternating_trials(cfg):
-    """Per pass, scenario, level and cycle a slice of every target, the order reversed every
-    other cycle (A B C D, D C B A, ...) so that a linear drift of the machine cancels over two
-    cycles. The rates of open-loop levels are set when the run has measured the capacities
-    (in a scenario's first pass; later passes keep them)."""
+    """Per scenario, level and cycle a slice of every target, the order reversed every other
+    cycle (A B C D, D C B A, ...) so that a linear drift of the machine cancels over two
+    cycles. The rates of open-loop levels are set when the run has measured the capacities."""
     specs = []
-    for cycles in passes(cfg.rounds):
-        for deployment in cfg.deployments:
-            for scenario in cfg.scenarios:
-                specs += scenario_slices(cfg, scenario, cycles, cfg.targets, cfg.levels,
-                                         first_order=len(specs), deployment=deployment)
+    for deployment in cfg.deployments:
+        for scenario in cfg.scenarios:
+            specs += scenario_slices(cfg, scenario, range(cfg.rounds), cfg.targets, cfg.levels,
+                                     first_order=len(specs), deployment=deployment)
     return specs
 
 
