@@ -5,6 +5,7 @@ per-database cost table (SQLite vs PostgreSQL side by side, DB server CPU apart)
 of each framework release (versions.json: a chart per endpoint, the table, what was not measured). Each is its
 own function so that one can change without the page; they read stored runs only."""
 import json
+import math
 import statistics
 
 from jinja2 import Environment
@@ -111,13 +112,16 @@ def scaling_and_databases(ev) -> Markup:
     return Markup(html)
 
 
+MISSING = "–"   # a cell with no value: no such slice, or a figure that was not measured
+
+
 def _has_db_cpu(dbs) -> bool:
-    return any(c["db"] != "–" for by in dbs.values() for c in by.values())
+    return any(c["db"] != MISSING for by in dbs.values() for c in by.values())
 
 
 def _fmt(values):
-    values = [v for v in values if v is not None and v == v]
-    return f"{statistics.median(values):,.0f}" if values else "–"
+    values = [v for v in values if v is not None and not math.isnan(v)]
+    return f"{statistics.median(values):,.0f}" if values else MISSING
 
 
 def _by_database(ev):
