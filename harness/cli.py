@@ -240,6 +240,18 @@ def claims(run):
 
 
 @cli.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--no-save", is_flag=True, help="Print the estimate without saving it.")
+def spread(runs, no_save):
+    """Measure this machine's run-to-run spread from 3 or more stored RUNS of it (same
+    profile); the runs made afterwards carry it in their cost intervals."""
+    from . import pipeline
+
+    warn_damaged(*runs)
+    pipeline.spread(runs, save=not no_save)
+
+
+@cli.command()
 @click.argument("base", type=click.Path(path_type=Path))
 @click.argument("new", type=click.Path(path_type=Path))
 @click.option("--fail-above", type=float, default=5.0, show_default=True,

@@ -260,6 +260,34 @@ def compare(base_dir, new_dir, fail_above, html_path, console) -> int:
     return 1 if cmp.regressions else 0
 
 
+def spread(run_dirs, save=True, console=None):
+    """`fdbench spread`: this machine's run-to-run spread from repeated runs of it (one host,
+    each run's own Django/Flask figures, flagged slices out), saved for the runs to come."""
+    from .analysis import ratios, run_spread
+    from .claims.speed import DJANGO_FLASK, clean
+
+    console = console or Console()
+    runs = [Evidence.from_dirs([d]) for d in run_dirs]
+    hosts = {ev.runs[0].machine.get("host") for ev in runs}
+    if len(hosts) > 1:
+        raise FdbenchError(f"the runs come from {len(hosts)} machines ({', '.join(map(str, hosts))}): "
+                           "the spread is one machine's")
+    families = [ratios.family(clean(ev.trials), ev.cost_cases, *DJANGO_FLASK) for ev in runs]
+    for ev, fam in zip(runs, families):
+        overall = fam.overall.estimate().text("{:.3f}") if fam.overall else "no pairs"
+        console.print(f"{ev.runs[0].run_id}: Django/Flask overall {overall} (this run's noise only)")
+    host = hosts.pop()
+    found = run_spread.estimate(families, f"{len(runs)} runs on {host}: "
+                                          + ", ".join(ev.runs[0].run_id for ev in runs))
+    console.print(f"run-to-run spread (sd, log scale): a scenario block {found.block:.4f}, the "
+                  f"whole run {found.run:.4f}, from {found.runs} runs (default: "
+                  f"{run_spread.DEFAULT.block:.4f}, {run_spread.DEFAULT.run:.4f})")
+    if save:
+        run_spread.save(found, host)
+        console.print(f"saved to {run_spread.FILE}: runs on {host} from now on carry it")
+    return found
+
+
 def summary(run_dirs, fmt) -> str:
     """`fdbench report --format md|json`: the short form of the report, as text."""
     data = summarising.summary(Evidence.from_dirs(run_dirs))

@@ -1,6 +1,7 @@
 """Writes small schema-valid run folders (docs/results-format.md) for the logic tests: the
 numbers are chosen by each test, so a test knows what the verdict must be."""
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -30,21 +31,25 @@ def trial(scenario, target, rnd, cpu, rps=3000.0, flags=(), status="ok", errors=
             "served_by": {"deployment": "gunicorn-sync", "keep_alive": False}}
 
 
-def write_folder(path, trials, config, machine=None, status="complete"):
-    """run.json (its config as given, the test machine's fingerprint) and trials.jsonl."""
+def write_folder(path, trials, config, machine=None, status="complete", more=None):
+    """run.json (its config as given, the test machine's fingerprint, `more`) and trials.jsonl."""
     meta = {"schema": 1, "run_id": path.name, "status": status, "profile": config["profile"],
             "config": config,
             "git": {"commit": "0" * 40, "dirty": False}, "machine": {**MACHINE, **(machine or {})},
             "python": "3.11.7", "packages": {"flask": "3.1.3", "django": "5.2.19"},
             "db": {"engine": "sqlite", "version": "3.40.1"},
-            "started": "2026-11-25T12:00:00+00:00", "ended": "2026-11-25T12:05:00+00:00"}
+            "started": "2026-11-25T12:00:00+00:00", "ended": "2026-11-25T12:05:00+00:00",
+            **(more or {})}
     (path / "run.json").write_text(json.dumps(meta))
     (path / "trials.jsonl").write_text("".join(json.dumps(t) + "\n" for t in trials))
 
 
 def write_run(path, costs=None, scenarios=("json", "db"), rounds=10, spread=0.02, seed=1,
-              machine=None, extra=(), static=None, instructions=None, status="complete"):
-    """A run folder whose cost for (target) or (scenario, target) is costs[...] x (1 +- spread)."""
+              machine=None, extra=(), static=None, instructions=None, status="complete",
+              run_spread=None):
+    """A run folder whose cost for (target) or (scenario, target) is costs[...] x (1 +- spread);
+    `run_spread` (a RunSpread) recorded as the machine's run-to-run spread, else none recorded
+    (the default applies)."""
     path = Path(path)
     (path / "histograms").mkdir(parents=True, exist_ok=True)
     costs = {**COSTS, **(costs or {})}
@@ -57,7 +62,9 @@ def write_run(path, costs=None, scenarios=("json", "db"), rounds=10, spread=0.02
                 cpu = round(base * (1 + rng.uniform(-spread, spread)), 2)
                 trials.append(trial(scenario, target, rnd, cpu, rps=1e6 / cpu / 1.2))
     trials += list(extra)
-    write_folder(path, trials, {"profile": "quick", "db": "sqlite", "repeat": rounds}, machine, status)
+    more = {"run_spread": asdict(run_spread)} if run_spread else None
+    write_folder(path, trials, {"profile": "quick", "db": "sqlite", "repeat": rounds}, machine,
+                 status, more)
     for name, value in (static or {}).items():
         (path / "static").mkdir(exist_ok=True)
         (path / "static" / f"{name}.json").write_text(json.dumps(value))

@@ -5,6 +5,7 @@ import pytest
 
 from harness.claims import CLAIMS, VERDICTS
 from harness.analysis.evidence import Evidence
+from harness.analysis.run_spread import RunSpread
 from harness.claims import judge
 from harness.paths import ROOT
 from tests.runfactory import trial, write_run
@@ -12,8 +13,12 @@ from tests.runfactory import trial, write_run
 ARTICLE = ROOT / "docs" / "article-quotes.md"  # the quoted passages, verbatim, with their source
 
 
-def verdicts(path):
-    return {item["claim"].key: item["verdict"] for item in judge(Evidence.from_dirs([path]))}
+# a machine whose runs repeat each other exactly: the rules' logic without the run-to-run floor
+STEADY = RunSpread(0.0, 0.0, 9, "a machine that repeats itself")
+
+
+def verdicts(*paths):
+    return {item["claim"].key: item["verdict"] for item in judge(Evidence.from_dirs(paths))}
 
 
 def test_flask_clearly_faster_and_middleware_dearer(tmp_path):
@@ -46,15 +51,27 @@ def test_django_faster_refutes_speed_and_layers(tmp_path):
 
 
 def test_near_equal_cost_is_trivial_and_refutes_speed_by_equivalence(tmp_path):
-    v = verdicts(write_run(tmp_path / "r", costs={"flask": 800.0, "django": 830.0}, spread=0.01))
+    v = verdicts(write_run(tmp_path / "r", costs={"flask": 800.0, "django": 830.0}, spread=0.01,
+                           run_spread=STEADY))
     assert v["modest"].verdict == "supported"
     assert v["trivial"].verdict == "supported"
     assert v["speed"].verdict == "refuted" and "Equivalent" in v["speed"].summary
 
 
+def test_equivalence_needs_more_than_one_run_on_a_machine_that_moves_between_runs(tmp_path):
+    """The same near-equal costs on the dev VM's run-to-run spread: one run of two scenarios
+    cannot show a gap under 5% (its floor alone is wider), four runs judged together can."""
+    runs = [write_run(tmp_path / f"r{i}", costs={"flask": 800.0, "django": 810.0}, spread=0.01,
+                      seed=i) for i in range(4)]
+    one = verdicts(runs[0])
+    assert one["speed"].verdict == "inconclusive" and one["trivial"].verdict == "inconclusive"
+    assert verdicts(*runs)["speed"].verdict == "refuted"
+
+
 def test_middleware_that_costs_nothing_refutes_layers(tmp_path):
     v = verdicts(write_run(tmp_path / "r", costs={"flask": 500.0, "django": 1000.0,
-                                                  "django-stripped": 990.0}, spread=0.01))
+                                                  "django-stripped": 990.0}, spread=0.01,
+                           run_spread=STEADY))
     assert v["speed"].verdict == "supported"
     assert v["layers"].verdict == "refuted" and "middleware layers cost less" in v["layers"].summary
 
@@ -85,7 +102,7 @@ def test_flagged_slices_stay_out_and_the_text_says_what_they_would_do(tmp_path):
     flagged = [trial("json", t, r, c, flags=("contended",)) | {"trial_id": f"x{r}-{t}", "round": 10 + r}
                for r in range(10) for t, c in (("flask", 800.0), ("django", 1600.0))]
     v = verdicts(write_run(tmp_path / "r", costs={"flask": 800.0, "django": 810.0},
-                           scenarios=("json",), spread=0.01, extra=flagged))
+                           scenarios=("json",), spread=0.01, extra=flagged, run_spread=STEADY))
     assert v["speed"].verdict == "refuted"   # equivalent on the clean pairs
     assert v["speed"].numbers["with_flagged"] != "refuted"
     assert "With flagged trials kept in it would be" in v["speed"].summary

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from harness.analysis import ratios
+from harness.analysis import ratios, run_spread
 from harness.analysis.ratios import Family
 from harness.claims import speed
 
@@ -39,13 +39,9 @@ def simulate(truth: dict, cycles: int, rng, sd=SD, levels=LEVELS, noise=None) ->
     return out
 
 
-def family_of(logs: dict) -> Family:
+def family_of(logs: dict, spread=None) -> Family:
     cases = {c: ratios.from_logs(x) for c, x in logs.items()}
-    by = {}
-    for c, r in cases.items():
-        by.setdefault(ratios.scenario_of(c), []).append(r)
-    scenarios = {s: ratios.pooled(parts) for s, parts in by.items()}
-    return Family("django", "flask", cases, scenarios, ratios.pooled(scenarios.values()))
+    return ratios.family_of_cases("django", "flask", cases, spread)
 
 
 def coverage(n, reruns, rng, interval=lambda r: r.interval(), noise=None):
@@ -237,3 +233,75 @@ def test_tools_rule_finds_a_real_speedup_and_agrees_with_itself():
     assert big.count("supported") / len(big) >= 0.95
     a, b = (tools_verdicts(LIBRARY_MEASURED, 10, rng) for _ in range(2))
     assert not any({x, y} == {"supported", "refuted"} for x, y in zip(a, b))
+
+
+# --- from run to run (docs/verdicts.md § From run to run): each run shares an effect (sd
+# `run`) and each scenario's block has its own (sd `block`), which no pair of the run can see.
+SPREAD = run_spread.DEFAULT
+# Django/Flask per scenario, the geometric mean of the dev VM's nine default runs (2026-12-03)
+MEASURED_RUNS = {"json": 1.184, "db": 0.972, "queries-5": 1.069, "queries-20": 1.208,
+                 "fortunes": 1.065, "updates-5": 1.130}
+
+
+def simulate_run(truth, cycles, rng, spread=SPREAD):
+    """One run's pairs: the truths moved by the run's own effect and each block's."""
+    shared = rng.normal(0, spread.run)
+    moved = {s: r * np.exp(shared + rng.normal(0, spread.block)) for s, r in truth.items()}
+    return simulate(moved, cycles, rng)
+
+
+def test_intervals_with_the_spread_cover_the_machines_ratio_and_without_it_do_not():
+    """The estimand is the machine's ratio over its runs: with the spread the overall interval
+    covers it 95% of the time and the scenarios' simultaneous ones together at least 95%;
+    a run's pairs alone cover it far less often (the check can fail)."""
+    rng = np.random.default_rng(41)
+    true_overall = np.exp(np.mean(np.log(list(MEASURED_RUNS.values()))))
+    reruns = max(RERUNS, 1000)
+    hits = {"with": 0, "without": 0, "family": 0}
+    for _ in range(reruns):
+        logs = simulate_run(MEASURED_RUNS, 10, rng)
+        for name, spread in (("with", SPREAD), ("without", None)):
+            lo, hi = family_of(logs, spread).overall.interval()
+            hits[name] += lo <= true_overall <= hi
+        fam = family_of(logs, SPREAD)
+        hits["family"] += all(lo <= MEASURED_RUNS[s] <= hi for s in fam.scenarios
+                              for lo, hi in [fam.scenario_interval(s)])
+    share = {k: v / reruns for k, v in hits.items()}
+    assert 0.93 <= share["with"] <= 0.98, share
+    assert share["without"] < 0.88, share
+    assert share["family"] >= 0.93, share
+
+
+def test_the_spread_is_estimated_from_repeated_runs():
+    """fdbench spread's estimator on 100 simulated runs finds both components within a third,
+    and next to nothing where the runs share no effect."""
+    rng = np.random.default_rng(42)
+    found = run_spread.estimate([family_of(simulate_run(MEASURED_RUNS, 10, rng))
+                                 for _ in range(100)], "simulated")
+    assert found.block == pytest.approx(SPREAD.block, rel=0.35)
+    assert found.run == pytest.approx(SPREAD.run, rel=0.35)
+    none = run_spread.RunSpread(0.0, 0.0, 9, "none")
+    quiet = run_spread.estimate([family_of(simulate_run(MEASURED_RUNS, 10, rng, none))
+                                 for _ in range(100)], "simulated")
+    assert quiet.block < 0.01 and quiet.run < 0.006, quiet
+
+
+def test_speed_from_run_to_run_at_the_nine_runs_truths():
+    """db's truth a few percent below 1 (as the nine runs found it) makes no 'mixed': a gap
+    under the margin gives no direction; supported and refuted never both appear."""
+    rng = np.random.default_rng(43)
+    got = [speed.speed_rule(family_of(simulate_run(MEASURED_RUNS, 10, rng), SPREAD))[0]
+           for _ in range(RERUNS)]
+    assert not {"supported", "refuted"} <= set(got)
+    assert got.count("mixed") / RERUNS <= 0.05, got.count("mixed")
+
+
+def test_mixed_needs_a_gap_that_counts_on_each_side():
+    rng = np.random.default_rng(44)
+    slightly = family_of(simulate(MEASURED_RUNS | {"db": 0.97}, 400, rng))
+    low, high = slightly.scenario_interval("db")
+    assert high < 1 and low > 1 / 1.05    # Django cheaper on db, by less than what counts
+    verdict, why = speed.speed_rule(slightly)
+    assert verdict == "supported" and "Django cheaper in db, by less than" in why
+    clearly = family_of(simulate(MEASURED_RUNS | {"db": 0.85}, 200, rng))
+    assert speed.speed_rule(clearly)[0] == "mixed"

@@ -11,7 +11,7 @@ import pandas as pd
 from .. import store
 from ..errors import FdbenchError
 from ..targets import target_of
-from . import stats
+from . import run_spread, stats
 from . import versions as release_counts
 
 
@@ -107,6 +107,11 @@ class Evidence:
     @cached_property
     def summary(self) -> pd.DataFrame:
         return stats.summary(self.trials)
+
+    @cached_property
+    def spread(self) -> run_spread.RunSpread:
+        """The run-to-run spread the runs recorded (the widest, when they differ)."""
+        return run_spread.widest(run_spread.recorded(r.meta) for r in self.runs)
 
     @cached_property
     def cases(self) -> list[str]:

@@ -7,7 +7,9 @@ the n a run has (checked by simulation in tests/test_verdict_simulation.py).
 Three levels, each with a Student-t interval that carries the cycles' noise all the way up:
 a case (a scenario at one load level: its pairs), a scenario (its levels, each weighted
 equally) and the whole family (its scenarios, each weighted equally). Pooled standard errors
-get Welch-Satterthwaite degrees of freedom; nothing is a t-interval over fixed medians."""
+get Welch-Satterthwaite degrees of freedom; nothing is a t-interval over fixed medians. Given
+the machine's run-to-run spread (run_spread.py), the scenario and overall intervals carry it
+too, as a floor the cycles cannot narrow."""
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +28,7 @@ class LogRatio:
     se: float | None      # None: fewer than two pairs, no spread to say how sure
     df: float
     n: int
+    floor: float = 0.0    # the part of se that more pairs would not shrink (the run's spread)
 
     @property
     def ratio(self) -> float:
@@ -100,6 +103,17 @@ def pooled(parts) -> LogRatio | None:
     return LogRatio(mean, se, df, int(sum(p.n for p in parts)))
 
 
+def widened(r: LogRatio, extra_var: float, extra_df: float) -> LogRatio:
+    """r with a variance its pairs cannot see added (estimated on extra_df degrees of freedom):
+    Welch-Satterthwaite degrees of freedom for the sum."""
+    if r.se is None or extra_var <= 0:
+        return r
+    var = r.se ** 2 + extra_var
+    df = var ** 2 / (r.se ** 4 / r.df + extra_var ** 2 / extra_df)
+    return LogRatio(r.mean, float(np.sqrt(var)), float(df), r.n,
+                    float(np.sqrt(r.floor ** 2 + extra_var)))
+
+
 def case_logs(df: pd.DataFrame, case: str, a: str, b: str, metric=COST) -> np.ndarray:
     """log(a/b) of each cycle where both ran (pairs never cross runs or cycles)."""
     p = paired(df, case, a, b, metric)
@@ -148,11 +162,22 @@ class Family:
         return self.scenarios[scenario].interval(self.family_confidence(confidence))
 
 
-def family(df: pd.DataFrame, cases, a: str, b: str, metric=COST) -> Family:
+def family(df: pd.DataFrame, cases, a: str, b: str, metric=COST, spread=None, runs=1) -> Family:
     """The ratio a/b for every case that has pairs, pooled by scenario and over scenarios."""
     per_case = {c: r for c in cases for r in [case_ratio(df, c, a, b, metric)] if r is not None}
+    return family_of_cases(a, b, per_case, spread, runs)
+
+
+def family_of_cases(a: str, b: str, per_case: dict, spread=None, runs=1) -> Family:
+    """A Family from its cases' LogRatios; with a RunSpread, the scenario and overall
+    intervals carry it (for `runs` runs judged together)."""
     by_scenario: dict[str, list] = {}
     for case, r in per_case.items():
         by_scenario.setdefault(scenario_of(case), []).append(r)
     scenarios = {s: p for s, parts in by_scenario.items() for p in [pooled(parts)] if p is not None}
-    return Family(a, b, per_case, scenarios, pooled(scenarios.values()))
+    overall = pooled(scenarios.values())
+    if spread is not None and overall is not None:
+        per_scenario, over = spread.extra(len(scenarios), runs)
+        scenarios = {s: widened(r, per_scenario, spread.df) for s, r in scenarios.items()}
+        overall = widened(overall, over, spread.df)
+    return Family(a, b, per_case, scenarios, overall)

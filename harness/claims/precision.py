@@ -1,9 +1,10 @@
 """Which scenarios still need cycles, and how many, for the cost verdicts to decide
 (docs/verdicts.md § Precision). A scenario's simultaneous interval that straddles a margin
 (1, the trivial margin, the modest margin, on either side) leaves a verdict open; the cycles it
-would take to clear the nearest one are planned from the spread its own pairs show, so a run on
-a noisy machine asks for more. A scenario whose estimate sits on a margin would need cycles
-without end: it is reported, not chased."""
+would take to clear it are planned from the spread its own pairs show, so a run on a noisy
+machine asks for more; the run-to-run spread is a floor no cycle narrows. A scenario whose
+estimate sits on a margin (or nearer it than that floor allows) would need cycles without end:
+it is reported, not chased."""
 import math
 from dataclasses import dataclass
 
@@ -52,18 +53,20 @@ def needs(ev, precision_pct: float | None = None) -> list[Need]:
                 why.append(f"wider than ±{precision_pct:g}%")
         if target is None:
             continue
-        cycles = _cycles_for(r.se, have, target, fam.family_confidence())
+        cycles = _cycles_for(r, have, target, fam.family_confidence())
         out.append(Need(scenario, cycles, have, "; ".join(why)))
     return sorted(out, key=lambda n: n.more)
 
 
-def _cycles_for(se: float, have: int, half_width: float, confidence: float) -> int:
-    """Cycles per level for a half-width of `half_width` on the log scale: the standard error
-    falls with the square root of the cycles."""
-    if half_width <= 1e-6:
-        return 10 ** 6
+def _cycles_for(r, have: int, half_width: float, confidence: float) -> int:
+    """Cycles per level for a half-width of `half_width` on the log scale: the pairs' part of
+    the standard error falls with the square root of the cycles, the run-to-run floor does not
+    (a half-width at or under it would take cycles without end)."""
     z = float(sps.norm.ppf(0.5 + confidence / 2))
-    return int(math.ceil(have * (z * se / half_width) ** 2))
+    room = (half_width / z) ** 2 - r.floor ** 2
+    if half_width <= 1e-6 or room <= 0:
+        return 10 ** 6
+    return int(math.ceil(have * (r.se ** 2 - r.floor ** 2) / room))
 
 
 def _name(bound: float) -> str:

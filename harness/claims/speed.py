@@ -23,11 +23,15 @@ def speed_rule(fam: Family) -> tuple[str, str]:
         return "inconclusive", "too few pairs for an interval"
     up, down = _directions(fam)
     if up and down:
-        return "mixed", (f"scenarios differ in direction beyond chance (simultaneous intervals): "
-                         f"Flask cheaper in {', '.join(up)}, Django in {', '.join(down)}")
+        return "mixed", (f"scenarios differ in direction by more than the {percent(TRIVIAL)} that "
+                         f"counts, beyond chance (simultaneous intervals): Flask cheaper in "
+                         f"{', '.join(up)}, Django in {', '.join(down)}")
     low, high = fam.overall.interval()
     if low > TRIVIAL:
-        return "supported", f"Flask cheaper overall by more than the {percent(TRIVIAL)} that counts"
+        below = [s for s, i in _scenario_intervals(fam).items() if side(i) < 0]
+        return "supported", (f"Flask cheaper overall by more than the {percent(TRIVIAL)} that "
+                             f"counts" + (f"; Django cheaper in {', '.join(below)}, by less than "
+                                          f"that" if below else ""))
     if high < 1:
         return "refuted", "Django cheaper overall"
     if inside((low, high), TRIVIAL):
@@ -113,8 +117,11 @@ def _scenario_intervals(fam: Family) -> dict:
 
 
 def _directions(fam: Family) -> tuple[list, list]:
-    sides = {s: side(i) for s, i in _scenario_intervals(fam).items()}
-    return [s for s, v in sides.items() if v > 0], [s for s, v in sides.items() if v < 0]
+    """The scenarios whose simultaneous interval lies wholly beyond the trivial margin: Flask
+    cheaper, Django cheaper (a gap that does not count makes no direction)."""
+    intervals = _scenario_intervals(fam)
+    return ([s for s, (low, _) in intervals.items() if low > TRIVIAL],
+            [s for s, (_, high) in intervals.items() if high < 1 / TRIVIAL])
 
 
 # --- reading the evidence ------------------------------------------------------------------
@@ -128,20 +135,22 @@ def clean(trials):
     return trials.loc[~flagged]   # .loc: an empty mask must still select rows, not columns
 
 
-def family(ev, pair, flagged=False, trials=None) -> Family:
-    """The pair's Family on the evidence's trials (or `trials`, e.g. one run's), flagged
-    trials left out unless `flagged`."""
+def family(ev, pair, flagged=False, trials=None, cases=None) -> Family:
+    """The pair's Family on the evidence's trials (or `trials`, e.g. one run's) and cost cases
+    (or `cases`), flagged trials left out unless `flagged`; its intervals carry the run-to-run
+    spread the runs recorded (docs/verdicts.md § From run to run)."""
     t = ev.trials if trials is None else trials
-    return ratios.family(t if flagged else clean(t), ev.cost_cases, *pair)
+    runs = t["run_id"].nunique() if "run_id" in t else 1
+    return ratios.family(t if flagged else clean(t), ev.cost_cases if cases is None else cases,
+                         *pair, spread=ev.spread, runs=runs)
 
 
 def by_deployment(ev) -> dict:
     """Each deployment the runs served, its own cases judged by the same rules (docs/verdicts.md
     § Deployments): deployment -> {"family", "speed", "modest", "trivial"}."""
-    t = clean(ev.trials)
     out = {}
     for deployment in ev.deployments:
-        fam = ratios.family(t, ev.cases_of(deployment), *DJANGO_FLASK)
+        fam = family(ev, DJANGO_FLASK, cases=ev.cases_of(deployment))
         if fam.cases:
             out[deployment] = {"family": fam, **{name: rule(fam)[0] for name, rule in
                                (("speed", speed_rule), ("modest", modest_rule),
@@ -232,8 +241,10 @@ def _decide(ev, rule, pairs, what, name, more=lambda fam: {}) -> Verdict:
 _RULE_SPEED = (f"Estimand: Django/Flask CPU-µs per request, the geometric mean over paired "
                f"cycles per load level, the levels of a scenario pooled with equal weight, and "
                f"the scenarios pooled with equal weight overall (t-intervals on the log ratios, "
-               f"Welch-Satterthwaite degrees of freedom). Mixed if two scenarios' simultaneous "
-               f"intervals (Bonferroni, {1 - ALPHA:.0%} for the family) lie on opposite sides of 1; "
+               f"Welch-Satterthwaite degrees of freedom), each carrying the machine's run-to-run "
+               f"spread. Mixed if two scenarios' simultaneous intervals (Bonferroni, "
+               f"{1 - ALPHA:.0%} for the family) lie beyond [1/{TRIVIAL:g}, {TRIVIAL:g}] on "
+               f"opposite sides; "
                f"else supported if the overall {1 - ALPHA:.0%} interval lies above {TRIVIAL:g} "
                f"(Flask cheaper by more than {percent(TRIVIAL)}); refuted if it lies below 1 "
                f"(Django cheaper) or within [1/{TRIVIAL:g}, {TRIVIAL:g}] (equivalence, TOST); "

@@ -9,7 +9,7 @@ from dataclasses import asdict, replace
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ..analysis import sweep_stats
+from ..analysis import run_spread, sweep_stats
 from ..infra import db as dbmod
 from ..infra.deployments import DEFAULT as DEFAULT_DEPLOYMENT
 from ..infra import fingerprint, reaper
@@ -47,8 +47,9 @@ def run_meta(cfg, db_url, throwaway=False):
         db = dbmod.describe(db_url) | {"throwaway_cluster": throwaway,
                                        "cpus": list(cfg.server_cpus) if throwaway else None}
     steady = None if cfg.target_url else steadiness.probe(cfg.server_cpus, cfg.steadiness_s)
+    spread = run_spread.for_host(fingerprint.machine()["host"])
     return {"profile": cfg.profile, "config": asdict(cfg) | {"db_url": db_url}, "db": db,
-            "steadiness": steady, **env}
+            "steadiness": steady, "run_spread": asdict(spread), **env}
 
 
 def batches(specs, cfg):
