@@ -129,8 +129,7 @@ def adaptive_cycles(ask, run_block, estimate, left, budget, say=lambda text: Non
             if had.get(scenario) == (need.have, need.cycles):  # its last block changed nothing
                 stopped[scenario] = "no new pairs"
             elif cost > left:
-                stopped[scenario] = ("budget" if cost <= budget
-                                     else f"hopeless: needs {need.cycles} cycles")
+                stopped[scenario] = ("budget" if cost <= budget else _hopeless(need))
             else:
                 chosen = need
                 break
@@ -143,6 +142,14 @@ def adaptive_cycles(ask, run_block, estimate, left, budget, say=lambda text: Non
             f"about {chosen.cycles} would decide it)")
         had[chosen.scenario] = (chosen.have, chosen.cycles)
         left -= run_block(chosen.scenario, cycles)
+
+
+def _hopeless(need) -> str:
+    from .claims.precision import NEVER
+
+    if need.cycles < NEVER:
+        return f"hopeless: needs {need.cycles} cycles"
+    return "hopeless: no number of cycles decides it (on a bound, or nearer one than the run-to-run spread)"
 
 
 def extra_block(run, scenario, cycles, db_url, cfg, db_pids):

@@ -228,9 +228,9 @@ def test_cycles_narrow_an_interval_down_to_the_run_to_run_floor_and_no_further()
     """The pairs' part of the standard error falls with the cycles, the machine's run-to-run
     spread does not: a half-width under the floor is never planned for."""
     from harness.analysis.ratios import LogRatio
-    from harness.claims.precision import _cycles_for
+    from harness.claims.precision import NEVER, _cycles_for
 
     floored = LogRatio(0.03, se=0.03, df=30, n=30, floor=0.02)   # pairs' part 0.0224 at 10
     assert _cycles_for(floored, 10, 0.05, 0.95) == 20
-    assert _cycles_for(floored, 10, 0.035, 0.95) == 10 ** 6      # 0.035 / 1.96 < 0.02
+    assert _cycles_for(floored, 10, 0.035, 0.95) == NEVER      # 0.035 / 1.96 < 0.02
     assert _cycles_for(LogRatio(0.03, 0.03, 30, 30), 10, 0.035, 0.95) == 29

@@ -15,6 +15,7 @@ from .margins import MODEST, TRIVIAL
 from .speed import DJANGO_FLASK, family
 
 BOUNDS = (1 / MODEST, 1 / TRIVIAL, 1.0, TRIVIAL, MODEST)
+NEVER = 10 ** 6   # the cycles of a scenario no number of cycles decides
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def _cycles_for(r, have: int, half_width: float, confidence: float) -> int:
     z = float(sps.norm.ppf(0.5 + confidence / 2))
     room = (half_width / z) ** 2 - r.floor ** 2
     if half_width <= 1e-6 or room <= 0:
-        return 10 ** 6
+        return NEVER
     return int(math.ceil(have * (r.se ** 2 - r.floor ** 2) / room))
 
 
