@@ -279,6 +279,12 @@ def spread(run_dirs, save=True, console=None):
     if len(hosts) > 1:
         raise FdbenchError(f"the runs come from {len(hosts)} machines ({', '.join(map(str, hosts))}): "
                            "the spread is one machine's")
+    setups = {(ev.runs[0].meta.get("profile"), (ev.runs[0].meta.get("db") or {}).get("engine"))
+              for ev in runs}
+    if len(setups) > 1:
+        named = "; ".join(f"profile {p} on {e}" for p, e in sorted(setups, key=str))
+        raise FdbenchError(f"the runs differ in what they measured ({named}): the spread is "
+                           "estimated from repeats of one profile on one database")
     families = [ratios.family(clean(ev.trials), ev.cost_cases, *DJANGO_FLASK) for ev in runs]
     for ev, fam in zip(runs, families):
         overall = fam.overall.estimate().text("{:.3f}") if fam.overall else "no pairs"

@@ -57,9 +57,17 @@ def test_spread_without_saving_leaves_no_file(tmp_path, run_cli, spread_file):
 @pytest.mark.parametrize("how, message", [
     ("two runs", "needs at least 3 runs"),
     ("two machines", "the spread is one machine's"),
+    ("two profiles", "repeats of one profile on one database"),
 ])
 def test_spread_refuses_what_it_cannot_estimate(tmp_path, run_cli, spread_file, how, message):
-    folders = runs(tmp_path, count=2) if how == "two runs" else runs(tmp_path, {"host": "other"})
+    if how == "two runs":
+        folders = runs(tmp_path, count=2)
+    elif how == "two machines":
+        folders = runs(tmp_path, {"host": "other"})
+    else:
+        folders = runs(tmp_path)
+        meta = json.loads((folders[0] / "run.json").read_text())
+        (folders[0] / "run.json").write_text(json.dumps(meta | {"profile": "default"}))
     code, _, err = run_cli("spread", *map(str, folders))
     assert code == 2 and message in err and "Traceback" not in err, err
     assert not spread_file.exists()
