@@ -226,11 +226,13 @@ def test_a_scenario_left_wide_by_one_level_is_planned_to_clear_its_cheapest_boun
 
 def test_cycles_narrow_an_interval_down_to_the_run_to_run_floor_and_no_further():
     """The pairs' part of the standard error falls with the cycles, the machine's run-to-run
-    spread does not: a half-width under the floor is never planned for."""
+    spread does not: a half-width under the floor times its own t quantile is never planned
+    for, since with cycles enough that is the interval's quantile, and cycles are planned
+    with that quantile."""
     from harness.analysis.ratios import LogRatio
     from harness.claims.precision import NEVER, _cycles_for
 
-    floored = LogRatio(0.03, se=0.03, df=30, n=30, floor=0.02)   # pairs' part 0.0224 at 10
-    assert _cycles_for(floored, 10, 0.05, 0.95) == 20
-    assert _cycles_for(floored, 10, 0.035, 0.95) == NEVER      # 0.035 / 1.96 < 0.02
-    assert _cycles_for(LogRatio(0.03, 0.03, 30, 30), 10, 0.035, 0.95) == 29
+    floored = LogRatio(0.03, se=0.03, df=30, n=30, floor=0.02, floor_df=8)  # pairs' part 0.0224
+    assert _cycles_for(floored, 10, 0.05, 0.95) == 72         # (0.05 / t8)² - 0.02², t8 = 2.31
+    assert _cycles_for(floored, 10, 0.045, 0.95) == NEVER     # under t8 x 0.02 = 0.046
+    assert _cycles_for(LogRatio(0.03, 0.03, 30, 30), 10, 0.045, 0.95) == 18   # z, no floor

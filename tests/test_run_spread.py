@@ -41,7 +41,22 @@ def test_spread_is_measured_saved_for_its_host_and_recorded_runs_carry_it(tmp_pa
     ev = Evidence.from_dirs([recorded])
     assert ev.spread == found
     fam = speed.family(ev, speed.DJANGO_FLASK)
-    assert fam.overall.floor ** 2 == pytest.approx(found.extra(len(fam.scenarios))[1])
+    assert fam.overall.floor ** 2 == pytest.approx(found.extra(dict.fromkeys(fam.scenarios, 1))[1])
+    assert fam.overall.floor_df == found.dfs()[1]
+
+
+def test_runs_judged_together_divide_the_spread_by_the_runs_a_scenario_ran_in(tmp_path):
+    """Two runs of json and db, a third of json alone: json's added variance is a third of one
+    run's, db's a half, and the run's share of the overall by the fewest (two)."""
+    both = [write_run(tmp_path / f"r{i}", seed=i) for i in range(2)]
+    alone = write_run(tmp_path / "json-only", scenarios=("json",), seed=5)
+    fam = speed.family(Evidence.from_dirs([*both, alone]), speed.DJANGO_FLASK)
+    s = run_spread.DEFAULT
+    one_run = s.block ** 2 + s.run ** 2
+    assert fam.scenarios["json"].floor ** 2 == pytest.approx(one_run / 3)
+    assert fam.scenarios["db"].floor ** 2 == pytest.approx(one_run / 2)
+    assert fam.overall.floor ** 2 == pytest.approx((s.block ** 2 / 3 + s.block ** 2 / 2) / 4
+                                                   + s.run ** 2 / 2)
 
 
 def test_a_run_without_a_recorded_spread_is_judged_with_the_default(tmp_path):
@@ -71,3 +86,11 @@ def test_spread_refuses_what_it_cannot_estimate(tmp_path, run_cli, spread_file, 
     code, _, err = run_cli("spread", *map(str, folders))
     assert code == 2 and message in err and "Traceback" not in err, err
     assert not spread_file.exists()
+
+
+def test_runs_with_different_spreads_are_judged_with_the_largest_of_each():
+    a = run_spread.RunSpread(0.03, 0.0, 9, "a", 9.0, 4.0)
+    b = run_spread.RunSpread(0.02, 0.015, 5, "b", 6.0, 5.0)
+    wide = run_spread.widest([a, b])
+    assert (wide.block, wide.run, wide.dfs()) == (0.03, 0.015, (6.0, 4.0))
+    assert run_spread.widest([a, a]) == a

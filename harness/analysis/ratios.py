@@ -10,7 +10,7 @@ equally) and the whole family (its scenarios, each weighted equally). Pooled sta
 get Welch-Satterthwaite degrees of freedom; nothing is a t-interval over fixed medians. Given
 the machine's run-to-run spread (run_spread.py), the scenario and overall intervals carry it
 too, as a floor the cycles cannot narrow."""
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,8 @@ class LogRatio:
     df: float
     n: int
     floor: float = 0.0    # the part of se that more pairs would not shrink (the run's spread)
+    floor_df: float = float("inf")   # the degrees of freedom that part was estimated on
+    runs: int = 1         # the runs its pairs came from
 
     @property
     def ratio(self) -> float:
@@ -100,7 +102,7 @@ def pooled(parts) -> LogRatio | None:
     mean = float(np.mean([p.mean for p in parts]))
     se = float(np.sqrt(var.sum()) / k)
     df = float(var.sum() ** 2 / np.sum(var ** 2 / dfs)) if var.sum() > 0 else float(dfs.sum())
-    return LogRatio(mean, se, df, int(sum(p.n for p in parts)))
+    return LogRatio(mean, se, df, int(sum(p.n for p in parts)), runs=max(p.runs for p in parts))
 
 
 def widened(r: LogRatio, extra_var: float, extra_df: float) -> LogRatio:
@@ -110,19 +112,15 @@ def widened(r: LogRatio, extra_var: float, extra_df: float) -> LogRatio:
         return r
     var = r.se ** 2 + extra_var
     df = var ** 2 / (r.se ** 4 / r.df + extra_var ** 2 / extra_df)
-    return LogRatio(r.mean, float(np.sqrt(var)), float(df), r.n,
-                    float(np.sqrt(r.floor ** 2 + extra_var)))
-
-
-def case_logs(df: pd.DataFrame, case: str, a: str, b: str, metric=COST) -> np.ndarray:
-    """log(a/b) of each cycle where both ran (pairs never cross runs or cycles)."""
-    p = paired(df, case, a, b, metric)
-    p = p[(p["a"] > 0) & (p["b"] > 0)]
-    return np.log(p["a"].to_numpy(float) / p["b"].to_numpy(float))
+    return replace(r, se=float(np.sqrt(var)), df=float(df),
+                   floor=float(np.sqrt(r.floor ** 2 + extra_var)), floor_df=float(extra_df))
 
 
 def case_ratio(df, case, a, b, metric=COST) -> LogRatio | None:
-    return from_logs(case_logs(df, case, a, b, metric))
+    p = paired(df, case, a, b, metric)
+    p = p[(p["a"] > 0) & (p["b"] > 0)]
+    r = from_logs(np.log(p["a"].to_numpy(float) / p["b"].to_numpy(float)))
+    return r and replace(r, runs=max(p.index.get_level_values("run_id").nunique(), 1))
 
 
 def paired_ratio(df, case, a, b, metric=COST) -> Estimate | None:
@@ -162,22 +160,23 @@ class Family:
         return self.scenarios[scenario].interval(self.family_confidence(confidence))
 
 
-def family(df: pd.DataFrame, cases, a: str, b: str, metric=COST, spread=None, runs=1) -> Family:
+def family(df: pd.DataFrame, cases, a: str, b: str, metric=COST, spread=None) -> Family:
     """The ratio a/b for every case that has pairs, pooled by scenario and over scenarios."""
     per_case = {c: r for c in cases for r in [case_ratio(df, c, a, b, metric)] if r is not None}
-    return family_of_cases(a, b, per_case, spread, runs)
+    return family_of_cases(a, b, per_case, spread)
 
 
-def family_of_cases(a: str, b: str, per_case: dict, spread=None, runs=1) -> Family:
+def family_of_cases(a: str, b: str, per_case: dict, spread=None) -> Family:
     """A Family from its cases' LogRatios; with a RunSpread, the scenario and overall
-    intervals carry it (for `runs` runs judged together)."""
+    intervals carry it, each scenario's for the runs its pairs came from."""
     by_scenario: dict[str, list] = {}
     for case, r in per_case.items():
         by_scenario.setdefault(scenario_of(case), []).append(r)
     scenarios = {s: p for s, parts in by_scenario.items() for p in [pooled(parts)] if p is not None}
     overall = pooled(scenarios.values())
     if spread is not None and overall is not None:
-        per_scenario, over = spread.extra(len(scenarios), runs)
-        scenarios = {s: widened(r, per_scenario, spread.df) for s, r in scenarios.items()}
-        overall = widened(overall, over, spread.df)
+        per_scenario, over = spread.extra({s: r.runs for s, r in scenarios.items()})
+        df_scenario, df_overall = spread.dfs()
+        scenarios = {s: widened(r, per_scenario[s], df_scenario) for s, r in scenarios.items()}
+        overall = widened(overall, over, df_overall)
     return Family(a, b, per_case, scenarios, overall)

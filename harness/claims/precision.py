@@ -61,10 +61,15 @@ def needs(ev, precision_pct: float | None = None) -> list[Need]:
 
 def _cycles_for(r, have: int, half_width: float, confidence: float) -> int:
     """Cycles per level for a half-width of `half_width` on the log scale: the pairs' part of
-    the standard error falls with the square root of the cycles, the run-to-run floor does not
-    (a half-width at or under it would take cycles without end)."""
-    z = float(sps.norm.ppf(0.5 + confidence / 2))
-    room = (half_width / z) ** 2 - r.floor ** 2
+    the variance falls with the cycles, the run-to-run floor does not. With cycles enough the
+    interval's t quantile is the floor's own (its degrees of freedom): a half-width at or under
+    that quantile times the floor is never planned for, and cycles are planned with it (the
+    normal quantile where there is no floor); asked again after each block."""
+    if r.floor:
+        quantile = float(sps.t.ppf(0.5 + confidence / 2, r.floor_df))
+    else:
+        quantile = float(sps.norm.ppf(0.5 + confidence / 2))
+    room = (half_width / quantile) ** 2 - r.floor ** 2
     if half_width <= 1e-6 or room <= 0:
         return NEVER
     return int(math.ceil(have * (r.se ** 2 - r.floor ** 2) / room))

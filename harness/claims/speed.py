@@ -1,7 +1,8 @@
 """The article's cost claims (speed, modest, frequently trivial, layers), decided on server
 CPU-µs per request from paired slices of one app at a time. Each rule is written out in
-docs/verdicts.md (its section is named in the rule's docstring) and was fixed before any run was
-read; the margins and error rates are harness/claims/margins.py's. A rule reads a Family
+docs/verdicts.md (its section is named in the rule's docstring) and was fixed before the runs
+it judges were read (where it was not, the section says so); the margins and error rates are
+harness/claims/margins.py's. A rule reads a Family
 (analysis/ratios.py): the Django/Flask ratio per case, per scenario (levels pooled) and over the
 scenarios, each with its interval. Trials flagged contended, worker_exited or generator_bound
 stay out (docs/verdicts.md § Flagged trials); every verdict says whether they would change it."""
@@ -135,14 +136,13 @@ def clean(trials):
     return trials.loc[~flagged]   # .loc: an empty mask must still select rows, not columns
 
 
-def family(ev, pair, flagged=False, trials=None, cases=None) -> Family:
+def family(ev, pair, flagged=False, trials=None, cases=None, spread=None) -> Family:
     """The pair's Family on the evidence's trials (or `trials`, e.g. one run's) and cost cases
     (or `cases`), flagged trials left out unless `flagged`; its intervals carry the run-to-run
-    spread the runs recorded (docs/verdicts.md § From run to run)."""
+    spread the runs recorded, or `spread` (docs/verdicts.md § From run to run)."""
     t = ev.trials if trials is None else trials
-    runs = t["run_id"].nunique() if "run_id" in t else 1
     return ratios.family(t if flagged else clean(t), ev.cost_cases if cases is None else cases,
-                         *pair, spread=ev.spread, runs=runs)
+                         *pair, spread=spread or ev.spread)
 
 
 def by_deployment(ev) -> dict:

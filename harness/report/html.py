@@ -53,7 +53,8 @@ def _headline(rows: list[dict]) -> dict:
             "alt": summary.headline_alt(rows),
             "trivial": f"{TRIVIAL - 1:.0%}", "modest": f"{MODEST:g}x",
             "instructions": any(r["instructions django/flask"] for r in rows),
-            "cycles": any(r.get("cycles django/flask") for r in rows)}
+            "cycles": any(r.get("cycles django/flask") for r in rows),
+            "runs": len({r["run"] for r in rows})}
 
 
 def _cases(ev: Evidence) -> list[dict]:

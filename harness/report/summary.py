@@ -8,7 +8,7 @@ from collections import Counter
 
 from scenarios.matrix import SCENARIOS
 
-from ..analysis import ratios, steadiness
+from ..analysis import ratios, run_spread, steadiness
 from ..analysis.evidence import Evidence
 from ..claims import answer, judge, speed
 from .rows import change_cells
@@ -39,7 +39,8 @@ def headline(ev: Evidence) -> list[dict]:
     the in-process instruction (and estimated-cycle) ratio of the scenario's path where counted."""
     out = []
     for run in ev.runs:
-        fam = speed.family(ev, speed.DJANGO_FLASK, trials=run.trials)
+        fam = speed.family(ev, speed.DJANGO_FLASK, trials=run.trials,
+                           spread=run_spread.recorded(run.meta))
         if fam.overall is None:
             continue
         counts = _instruction_ratios(ev, run.run_id)
