@@ -112,9 +112,10 @@ def estimate(families, source: str) -> RunSpread:
     if not common:
         raise FdbenchError("the runs share no scenario with an interval")
     k, n = len(common), len(families)
-    spread_of = [np.var([f.scenarios[s].mean for f in families], ddof=1) for s in common]
-    per_scenario = np.mean([_between([f.scenarios[s].mean for f in families],
-                                     [f.scenarios[s].se for f in families]) for s in common])
+    means = {s: [f.scenarios[s].mean for f in families] for s in common}
+    spread_of = [np.var(means[s], ddof=1) for s in common]
+    per_scenario = np.mean([_between(means[s], [f.scenarios[s].se for f in families])
+                            for s in common])
     overalls = [pooled([f.scenarios[s] for s in common]) for f in families]
     overall = _between([o.mean for o in overalls], [o.se for o in overalls])
     block2 = max((per_scenario - overall) * k / (k - 1), 0.0) if k > 1 else 0.0

@@ -47,7 +47,7 @@ def run_meta(cfg, db_url, throwaway=False):
         db = dbmod.describe(db_url) | {"throwaway_cluster": throwaway,
                                        "cpus": list(cfg.server_cpus) if throwaway else None}
     steady = None if cfg.target_url else steadiness.probe(cfg.server_cpus, cfg.steadiness_s)
-    spread = run_spread.for_host(fingerprint.machine()["host"])
+    spread = run_spread.for_host(env["machine"]["host"])
     return {"profile": cfg.profile, "config": asdict(cfg) | {"db_url": db_url}, "db": db,
             "steadiness": steady, "run_spread": asdict(spread), **env}
 
